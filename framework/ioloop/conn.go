@@ -1,0 +1,88 @@
+package ioloop
+
+import (
+	"errors"
+	"net"
+)
+
+// This file states the contract every backend's Conn, Listener and dial
+// must meet; conn_epoll.go (Linux) and conn_portable.go (everything else,
+// or Linux built with -tags ioloop_portable) implement it, the way Go's
+// runtime/netpoll.go lists what each OS poller provides.
+//
+// A *Conn is a connected, non-blocking stream socket registered with a
+// loop. All its methods are loop-only.
+//
+//   - Read(p) copies whatever the socket has (up to len(p)) and returns at
+//     once: ErrWouldBlock when nothing is there yet, io.EOF after the peer
+//     shut down its side, another error on a reset or failure.
+//   - Write(p) and Writev(bufs) hand as many bytes to the kernel as it will
+//     take now and return how many; ErrWouldBlock (with n possibly > 0)
+//     means the rest must wait for a Writable event.
+//   - SetHandler(h) installs the function the loop calls with Events when
+//     the socket may have become readable or writable, or was hung up.
+//     Readiness is edge-triggered: an event says something changed, so the
+//     handler reads (or writes) until ErrWouldBlock before waiting for the
+//     next event. Events that arrive before a handler is set are kept and
+//     delivered by SetHandler.
+//   - CloseWrite shuts down the sending side (the peer reads EOF); Close
+//     unregisters and closes the socket. After Close no event is delivered.
+//
+// A Conn holds no buffer of its own on Linux: an idle connection costs only
+// its small struct and the kernel's socket.
+
+// ErrWouldBlock means a non-blocking Read or Write could not proceed now;
+// wait for the matching event.
+var ErrWouldBlock = errors.New("ioloop: operation would block")
+
+// ErrConnClosed is returned by methods of a Conn after Close.
+var ErrConnClosed = errors.New("ioloop: connection closed")
+
+// Events is a set of readiness conditions delivered to a Conn's handler.
+type Events uint8
+
+const (
+	// Readable: data (or EOF) may be waiting for Read.
+	Readable Events = 1 << iota
+	// Writable: the socket may take more bytes.
+	Writable
+	// Hangup: the peer closed or reset the connection; a Read reports
+	// which (io.EOF or the error).
+	Hangup
+)
+
+// ListenOptions configures Listen.
+type ListenOptions struct {
+	// ReusePort sets SO_REUSEPORT so several processes (or loops) can
+	// accept on the same port; the kernel spreads connections over them.
+	ReusePort bool
+	// Backlog is the kernel's queue of connections not yet accepted.
+	// Zero means 1024.
+	Backlog int
+}
+
+// DialOptions configures Dial.
+type DialOptions struct {
+	// LocalAddr, when set, binds the socket to this address before
+	// connecting (a load tool spreads source addresses over 127.0.0.x to
+	// get more than 64K ports).
+	LocalAddr *net.TCPAddr
+}
+
+func (o ListenOptions) backlog() int {
+	if o.Backlog <= 0 {
+		return 1024
+	}
+	return o.Backlog
+}
+
+// OpenConns is the number of connections registered with the loop. Safe
+// from any goroutine.
+func (l *Loop) OpenConns() int { return int(l.openConns.Load()) }
+
+// fdHandler is what the poller dispatches readiness to: a *Conn or a
+// *Listener (the portable backend delivers through callbacks instead).
+type fdHandler interface {
+	handleEvents(Events)
+	describe() string // for slow-callback and panic logs
+}

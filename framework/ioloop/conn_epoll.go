@@ -1,0 +1,431 @@
+//go:build linux && !ioloop_portable
+
+package ioloop
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+
+	"golang.org/x/sys/unix"
+
+	"chat/framework/concurrent"
+)
+
+// Conn is a non-blocking TCP connection registered with the loop's epoll.
+// See conn.go for the contract. Loop-only.
+type Conn struct {
+	loop     *Loop
+	fd       int
+	handler  func(Events)
+	pending  Events        // events that arrived before SetHandler
+	remoteSA unix.Sockaddr // from accept or connect; turned into net.Addr on demand
+	remote   net.Addr
+	closed   bool
+}
+
+// newConn registers an open non-blocking socket with the loop.
+func (l *Loop) newConn(fd int, remote unix.Sockaddr) (*Conn, error) {
+	c := &Conn{loop: l, fd: fd, remoteSA: remote}
+	if err := l.poller.register(fd, c); err != nil {
+		return nil, err
+	}
+	l.openConns.Add(1)
+	return c, nil
+}
+
+func (c *Conn) handleEvents(ev Events) {
+	if c.handler == nil {
+		c.pending |= ev
+		return
+	}
+	c.handler(ev)
+}
+
+func (c *Conn) describe() string { return "conn handler " + funcName(c.handler) }
+
+// SetHandler installs the readiness handler and delivers any events that
+// arrived before it. Loop-only.
+func (c *Conn) SetHandler(h func(Events)) {
+	c.handler = h
+	if ev := c.pending; ev != 0 && h != nil {
+		c.pending = 0
+		h(ev)
+	}
+}
+
+// Read reads what the socket holds, without blocking.
+func (c *Conn) Read(p []byte) (int, error) {
+	if c.closed {
+		return 0, ErrConnClosed
+	}
+	for {
+		n, err := unix.Read(c.fd, p)
+		switch {
+		case err == nil && n == 0 && len(p) > 0:
+			return 0, io.EOF
+		case err == nil:
+			return n, nil
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			return 0, ErrWouldBlock
+		default:
+			return 0, fmt.Errorf("read: %w", err)
+		}
+	}
+}
+
+// Write writes as much of p as the socket takes now.
+func (c *Conn) Write(p []byte) (int, error) {
+	if c.closed {
+		return 0, ErrConnClosed
+	}
+	written := 0
+	for written < len(p) {
+		n, err := unix.Write(c.fd, p[written:])
+		if n > 0 {
+			written += n
+		}
+		switch {
+		case err == nil:
+			continue
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			return written, ErrWouldBlock
+		default:
+			return written, fmt.Errorf("write: %w", err)
+		}
+	}
+	return written, nil
+}
+
+// Writev writes the buffers in order with one writev system call (more
+// only if the kernel takes part of them), as much as the socket takes now.
+func (c *Conn) Writev(bufs [][]byte) (int, error) {
+	if c.closed {
+		return 0, ErrConnClosed
+	}
+	if len(bufs) == 1 {
+		return c.Write(bufs[0])
+	}
+	for {
+		n, err := unix.Writev(c.fd, bufs)
+		switch {
+		case err == nil:
+			return n, nil
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			return max(n, 0), ErrWouldBlock
+		default:
+			return max(n, 0), fmt.Errorf("writev: %w", err)
+		}
+	}
+}
+
+// CloseWrite shuts down the sending side; the peer reads EOF.
+func (c *Conn) CloseWrite() error {
+	if c.closed {
+		return ErrConnClosed
+	}
+	if err := unix.Shutdown(c.fd, unix.SHUT_WR); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// Close unregisters and closes the socket. Closing twice is harmless.
+func (c *Conn) Close() error {
+	if c.closed {
+		return nil
+	}
+	c.closed = true
+	c.loop.poller.forget(c.fd)
+	c.loop.openConns.Add(-1)
+	c.handler = nil
+	if err := unix.Close(c.fd); err != nil {
+		return fmt.Errorf("close: %w", err)
+	}
+	return nil
+}
+
+// Abort closes the socket with a TCP reset instead of an orderly FIN (it
+// sets SO_LINGER to zero first): for peers that broke the protocol.
+func (c *Conn) Abort() error {
+	if !c.closed {
+		unix.SetsockoptLinger(c.fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+	}
+	return c.Close()
+}
+
+// RemoteAddr returns the peer's address.
+func (c *Conn) RemoteAddr() net.Addr {
+	if c.remote == nil {
+		if c.remoteSA == nil && !c.closed {
+			c.remoteSA, _ = unix.Getpeername(c.fd)
+		}
+		c.remote = sockaddrToTCP(c.remoteSA)
+	}
+	return c.remote
+}
+
+// LocalAddr returns the local address.
+func (c *Conn) LocalAddr() net.Addr {
+	if c.closed {
+		return nil
+	}
+	sa, err := unix.Getsockname(c.fd)
+	if err != nil {
+		return nil
+	}
+	return sockaddrToTCP(sa)
+}
+
+func sockaddrToTCP(sa unix.Sockaddr) net.Addr {
+	switch sa := sa.(type) {
+	case *unix.SockaddrInet4:
+		return &net.TCPAddr{IP: net.IP(sa.Addr[:]).To16(), Port: sa.Port}
+	case *unix.SockaddrInet6:
+		return &net.TCPAddr{IP: net.IP(sa.Addr[:]), Port: sa.Port}
+	}
+	return nil
+}
+
+func tcpToSockaddr(addr netip.AddrPort) (unix.Sockaddr, int) {
+	ip := addr.Addr()
+	if ip.Is4() || ip.Is4In6() {
+		return &unix.SockaddrInet4{Port: int(addr.Port()), Addr: ip.Unmap().As4()}, unix.AF_INET
+	}
+	sa := &unix.SockaddrInet6{Port: int(addr.Port()), Addr: ip.As16()}
+	return sa, unix.AF_INET6
+}
+
+// Listener is a listening TCP socket registered with the loop. Its methods
+// are loop-only.
+type Listener struct {
+	loop     *Loop
+	fd       int
+	addr     net.Addr
+	onAccept func(*Conn)
+	pending  bool // a Readable edge arrived before SetAcceptHandler
+	closed   bool
+}
+
+// Listen opens a listening TCP socket on address ("host:port"; an empty
+// host listens on every address, IPv6 and IPv4) and registers it with the
+// loop. Nothing is accepted until SetAcceptHandler. A host name is resolved
+// here, blocking: call Listen during setup.
+func (l *Loop) Listen(network, address string, opts ListenOptions) (*Listener, error) {
+	tcpAddr, err := net.ResolveTCPAddr(network, address)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", address, err)
+	}
+	fd, err := listenSocket(network, tcpAddr, opts)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", address, err)
+	}
+	sa, _ := unix.Getsockname(fd)
+	ln := &Listener{loop: l, fd: fd, addr: sockaddrToTCP(sa)}
+	if err := l.poller.register(fd, ln); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("listen %s: %w", address, err)
+	}
+	return ln, nil
+}
+
+// listenSocket creates, configures, binds and listens. An unspecified host
+// on network "tcp" gets one dual-stack IPv6 socket, as Go's net package does.
+func listenSocket(network string, addr *net.TCPAddr, opts ListenOptions) (int, error) {
+	ip, _ := netip.AddrFromSlice(addr.IP)
+	if addr.IP == nil {
+		if network == "tcp4" {
+			ip = netip.IPv4Unspecified()
+		} else {
+			ip = netip.IPv6Unspecified()
+		}
+	}
+	dualStack := ip.IsUnspecified() && ip.Is6() && network != "tcp6"
+	sa, family := tcpToSockaddr(netip.AddrPortFrom(ip, uint16(addr.Port)))
+	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("socket: %w", err)
+	}
+	setup := func() error {
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
+			return fmt.Errorf("SO_REUSEADDR: %w", err)
+		}
+		if opts.ReusePort {
+			if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
+				return fmt.Errorf("SO_REUSEPORT: %w", err)
+			}
+		}
+		if family == unix.AF_INET6 {
+			v6only := 1
+			if dualStack {
+				v6only = 0
+			}
+			if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, v6only); err != nil {
+				return fmt.Errorf("IPV6_V6ONLY: %w", err)
+			}
+		}
+		if err := unix.Bind(fd, sa); err != nil {
+			return fmt.Errorf("bind: %w", err)
+		}
+		if err := unix.Listen(fd, opts.backlog()); err != nil {
+			return fmt.Errorf("listen: %w", err)
+		}
+		return nil
+	}
+	if err := setup(); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	return fd, nil
+}
+
+// Addr returns the address the listener is bound to (with the real port
+// when port 0 was asked for).
+func (ln *Listener) Addr() net.Addr { return ln.addr }
+
+// SetAcceptHandler starts accepting: fn runs on the loop for every new
+// connection, which it now owns. Loop-only.
+func (ln *Listener) SetAcceptHandler(fn func(*Conn)) {
+	ln.onAccept = fn
+	if ln.pending {
+		ln.pending = false
+		ln.acceptSome()
+	}
+}
+
+func (ln *Listener) describe() string { return "accept handler " + funcName(ln.onAccept) }
+
+func (ln *Listener) handleEvents(ev Events) {
+	if ev&Readable == 0 {
+		return
+	}
+	if ln.onAccept == nil {
+		ln.pending = true
+		return
+	}
+	ln.acceptSome()
+}
+
+// acceptBatch bounds how many connections one readiness event accepts
+// before the loop serves other work; the rest are taken in a callback.
+const acceptBatch = 128
+
+// acceptSome accepts until the kernel's queue is empty (the edge-triggered
+// rule), or acceptBatch connections, then yields to the loop.
+func (ln *Listener) acceptSome() {
+	for range acceptBatch {
+		if ln.closed {
+			return
+		}
+		fd, sa, err := unix.Accept4(ln.fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		switch {
+		case err == unix.EAGAIN:
+			return
+		case err == unix.EINTR || err == unix.ECONNABORTED:
+			continue
+		case err == unix.EMFILE || err == unix.ENFILE || err == unix.ENOBUFS || err == unix.ENOMEM:
+			// Out of descriptors: the connection stays queued in the
+			// kernel. Try again shortly rather than spin.
+			ln.loop.opts.Logger.Warn("ioloop: accept paused", "error", err)
+			ln.loop.CallLater(acceptRetryDelay, ln.acceptSome)
+			return
+		case err != nil:
+			ln.loop.opts.Logger.Error("ioloop: accept failed", "error", err)
+			return
+		}
+		unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+		conn, err := ln.loop.newConn(fd, sa)
+		if err != nil {
+			unix.Close(fd)
+			ln.loop.opts.Logger.Error("ioloop: register accepted connection", "error", err)
+			continue
+		}
+		ln.onAccept(conn)
+	}
+	ln.loop.AddCallback(ln.acceptSome) // more may be queued: continue next iteration
+}
+
+// Close stops accepting and closes the listening socket.
+func (ln *Listener) Close() error {
+	if ln.closed {
+		return nil
+	}
+	ln.closed = true
+	ln.loop.poller.forget(ln.fd)
+	return unix.Close(ln.fd)
+}
+
+// Dial connects to address ("ip:port", or "host:port", resolved on the
+// default executor) without blocking the loop. The future resolves on the
+// loop with a registered Conn. Loop-only.
+func (l *Loop) Dial(network, address string, opts DialOptions) *concurrent.Future[*Conn] {
+	l.AssertOnLoop()
+	if ap, err := netip.ParseAddrPort(address); err == nil {
+		return l.dialAddr(ap, opts)
+	}
+	resolved := RunInExecutor(l.defaultExec, func() (*net.TCPAddr, error) {
+		return net.ResolveTCPAddr(network, address)
+	})
+	return concurrent.Then(resolved, func(a *net.TCPAddr) *concurrent.Future[*Conn] {
+		return l.dialAddr(a.AddrPort(), opts)
+	})
+}
+
+func (l *Loop) dialAddr(addr netip.AddrPort, opts DialOptions) *concurrent.Future[*Conn] {
+	future := concurrent.New[*Conn]()
+	sa, family := tcpToSockaddr(addr)
+	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		future.Fail(fmt.Errorf("dial %s: socket: %w", addr, err))
+		return future
+	}
+	fail := func(step string, err error) *concurrent.Future[*Conn] {
+		unix.Close(fd)
+		future.Fail(fmt.Errorf("dial %s: %s: %w", addr, step, err))
+		return future
+	}
+	if opts.LocalAddr != nil {
+		local, _ := tcpToSockaddr(opts.LocalAddr.AddrPort())
+		if err := unix.Bind(fd, local); err != nil {
+			return fail("bind", err)
+		}
+	}
+	unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	err = unix.Connect(fd, sa)
+	if err != nil && err != unix.EINPROGRESS && err != unix.EINTR {
+		return fail("connect", err)
+	}
+	conn, regErr := l.newConn(fd, sa)
+	if regErr != nil {
+		return fail("register", regErr)
+	}
+	if err == nil {
+		future.Resolve(conn)
+		return future
+	}
+	// The connect completes (or fails) when the socket turns writable.
+	conn.SetHandler(func(ev Events) {
+		if ev&(Writable|Hangup) == 0 {
+			return
+		}
+		conn.handler = nil
+		soErr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+		if err == nil && soErr != 0 {
+			err = unix.Errno(soErr)
+		}
+		if err != nil {
+			conn.Close()
+			future.Fail(fmt.Errorf("dial %s: connect: %w", addr, err))
+			return
+		}
+		future.Resolve(conn)
+	})
+	return future
+}

@@ -1,0 +1,330 @@
+//go:build !linux || ioloop_portable
+
+package ioloop
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+
+	"chat/framework/concurrent"
+)
+
+// portableChunk is how many bytes a connection's reader goroutine reads at
+// a time, and the most a Write hands to its writer goroutine at once.
+const portableChunk = 16 << 10
+
+// Conn is a connection of the portable backend: a net.Conn driven by one
+// reader and one writer goroutine that hand bytes to and from the loop
+// through AddCallback. It meets the same contract as the epoll Conn (see
+// conn.go), so everything above the loop runs unchanged; it costs two
+// goroutines per connection, which is why Linux uses epoll instead.
+// Methods are loop-only.
+type Conn struct {
+	loop    *Loop
+	nc      net.Conn
+	handler func(Events)
+	pending Events
+	closed  bool
+	done    chan struct{} // closed by Close: releases the goroutines
+
+	// Read side (loop-owned once handed over).
+	readBuf  []byte        // chunk the reader goroutine handed over
+	readOff  int           // how much of readBuf Read has consumed
+	readErr  error         // sticky: EOF or the read error, after readBuf
+	readMore chan struct{} // tells the reader goroutine readBuf is free
+
+	// Write side.
+	writeBusy        bool        // a chunk is with the writer goroutine
+	writeErr         error       // sticky write error
+	writeCh          chan []byte // to the writer; nil chunk means CloseWrite
+	shutdownPending  bool
+	shutdownHandedIn bool
+}
+
+func (l *Loop) newConn(nc net.Conn) *Conn {
+	c := &Conn{
+		loop:     l,
+		nc:       nc,
+		done:     make(chan struct{}),
+		readMore: make(chan struct{}, 1),
+		writeCh:  make(chan []byte, 1),
+	}
+	l.openConns.Add(1)
+	go c.readLoop()
+	go c.writeLoop()
+	return c
+}
+
+func (c *Conn) readLoop() {
+	buf := make([]byte, portableChunk)
+	for {
+		n, err := c.nc.Read(buf)
+		chunk := buf[:n]
+		c.loop.AddCallback(func() {
+			if c.closed {
+				return
+			}
+			c.readBuf, c.readOff = chunk, 0
+			if err != nil {
+				c.readErr = err
+			}
+			c.deliver(Readable)
+		})
+		if err != nil {
+			return
+		}
+		select { // wait until the loop has consumed the chunk
+		case <-c.readMore:
+		case <-c.done:
+			return
+		}
+	}
+}
+
+func (c *Conn) writeLoop() {
+	for chunk := range c.writeCh {
+		var err error
+		if chunk == nil {
+			if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
+				err = cw.CloseWrite()
+			}
+		} else {
+			_, err = c.nc.Write(chunk)
+		}
+		c.loop.AddCallback(func() { c.writeDone(err) })
+	}
+}
+
+func (c *Conn) writeDone(err error) {
+	if c.closed {
+		return
+	}
+	c.writeBusy = false
+	if err != nil && c.writeErr == nil {
+		c.writeErr = fmt.Errorf("write: %w", err)
+	}
+	if c.shutdownPending && !c.shutdownHandedIn {
+		c.shutdownHandedIn, c.writeBusy = true, true
+		c.writeCh <- nil
+	}
+	if err != nil {
+		c.deliver(Writable | Hangup)
+		return
+	}
+	c.deliver(Writable)
+}
+
+func (c *Conn) deliver(ev Events) {
+	if c.handler == nil {
+		c.pending |= ev
+		return
+	}
+	c.handler(ev)
+}
+
+func (c *Conn) describe() string { return "conn handler " + funcName(c.handler) }
+
+// SetHandler installs the readiness handler and delivers any events that
+// arrived before it.
+func (c *Conn) SetHandler(h func(Events)) {
+	c.handler = h
+	if ev := c.pending; ev != 0 && h != nil {
+		c.pending = 0
+		h(ev)
+	}
+}
+
+// Read copies from the chunk the reader goroutine handed over.
+func (c *Conn) Read(p []byte) (int, error) {
+	if c.closed {
+		return 0, ErrConnClosed
+	}
+	if c.readOff < len(c.readBuf) {
+		n := copy(p, c.readBuf[c.readOff:])
+		c.readOff += n
+		if c.readOff == len(c.readBuf) {
+			c.readBuf, c.readOff = nil, 0
+			if c.readErr == nil {
+				c.readMore <- struct{}{}
+			}
+		}
+		return n, nil
+	}
+	if c.readErr != nil {
+		if errors.Is(c.readErr, io.EOF) {
+			return 0, io.EOF
+		}
+		return 0, fmt.Errorf("read: %w", c.readErr)
+	}
+	return 0, ErrWouldBlock
+}
+
+// Write hands up to one chunk of p to the writer goroutine.
+func (c *Conn) Write(p []byte) (int, error) {
+	if c.closed {
+		return 0, ErrConnClosed
+	}
+	if c.writeErr != nil {
+		return 0, c.writeErr
+	}
+	if c.writeBusy || c.shutdownPending {
+		return 0, ErrWouldBlock
+	}
+	n := min(len(p), portableChunk)
+	chunk := make([]byte, n)
+	copy(chunk, p)
+	c.writeBusy = true
+	c.writeCh <- chunk
+	if n < len(p) {
+		return n, ErrWouldBlock
+	}
+	return n, nil
+}
+
+// Writev hands the buffers over as one chunk (up to the chunk size).
+func (c *Conn) Writev(bufs [][]byte) (int, error) {
+	var joined []byte
+	for _, b := range bufs {
+		joined = append(joined, b...)
+		if len(joined) >= portableChunk {
+			break
+		}
+	}
+	return c.Write(joined)
+}
+
+// CloseWrite shuts down the sending side once queued bytes are written.
+func (c *Conn) CloseWrite() error {
+	if c.closed {
+		return ErrConnClosed
+	}
+	c.shutdownPending = true
+	if !c.writeBusy && !c.shutdownHandedIn {
+		c.shutdownHandedIn, c.writeBusy = true, true
+		c.writeCh <- nil
+	}
+	return nil
+}
+
+// Close closes the connection; its goroutines exit.
+func (c *Conn) Close() error {
+	if c.closed {
+		return nil
+	}
+	c.closed = true
+	c.handler = nil
+	c.loop.openConns.Add(-1)
+	close(c.done)
+	close(c.writeCh)
+	return c.nc.Close()
+}
+
+// Abort closes with a TCP reset where the platform allows it.
+func (c *Conn) Abort() error {
+	if tc, ok := c.nc.(*net.TCPConn); ok && !c.closed {
+		tc.SetLinger(0)
+	}
+	return c.Close()
+}
+
+// RemoteAddr returns the peer's address.
+func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+
+// LocalAddr returns the local address.
+func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }
+
+// Listener is the portable backend's listening socket: a net.Listener with
+// an accept goroutine. Methods are loop-only.
+type Listener struct {
+	loop     *Loop
+	nl       net.Listener
+	onAccept func(*Conn)
+	waiting  []*Conn // accepted before SetAcceptHandler
+	closed   bool
+}
+
+// Listen opens a listening TCP socket; see the epoll backend's Listen.
+func (l *Loop) Listen(network, address string, opts ListenOptions) (*Listener, error) {
+	lc := net.ListenConfig{}
+	if opts.ReusePort {
+		lc.Control = setReusePort
+	}
+	nl, err := lc.Listen(context.Background(), network, address)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", address, err)
+	}
+	ln := &Listener{loop: l, nl: nl}
+	go ln.acceptLoop()
+	return ln, nil
+}
+
+func (ln *Listener) acceptLoop() {
+	for {
+		nc, err := ln.nl.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			ln.loop.opts.Logger.Warn("ioloop: accept failed", "error", err)
+			continue
+		}
+		ln.loop.AddCallback(func() {
+			if ln.closed {
+				nc.Close()
+				return
+			}
+			c := ln.loop.newConn(nc)
+			if ln.onAccept == nil {
+				ln.waiting = append(ln.waiting, c)
+				return
+			}
+			ln.onAccept(c)
+		})
+	}
+}
+
+// Addr returns the bound address.
+func (ln *Listener) Addr() net.Addr { return ln.nl.Addr() }
+
+// SetAcceptHandler starts handing accepted connections to fn.
+func (ln *Listener) SetAcceptHandler(fn func(*Conn)) {
+	ln.onAccept = fn
+	waiting := ln.waiting
+	ln.waiting = nil
+	for _, c := range waiting {
+		fn(c)
+	}
+}
+
+// Close stops accepting.
+func (ln *Listener) Close() error {
+	if ln.closed {
+		return nil
+	}
+	ln.closed = true
+	return ln.nl.Close()
+}
+
+// Dial connects on a goroutine and resolves the future on the loop.
+func (l *Loop) Dial(network, address string, opts DialOptions) *concurrent.Future[*Conn] {
+	l.AssertOnLoop()
+	future := concurrent.New[*Conn]()
+	go func() {
+		d := net.Dialer{}
+		if opts.LocalAddr != nil {
+			d.LocalAddr = opts.LocalAddr
+		}
+		nc, err := d.Dial(network, address)
+		l.AddCallback(func() {
+			if err != nil {
+				future.Fail(fmt.Errorf("dial %s: %w", address, err))
+				return
+			}
+			future.Resolve(l.newConn(nc))
+		})
+	}()
+	return future
+}

@@ -1,0 +1,303 @@
+package ioloop
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ErrLoopClosed is returned when a loop is used after Close.
+var ErrLoopClosed = errors.New("ioloop: loop closed")
+
+// Options configures a Loop. The zero value is ready to use.
+type Options struct {
+	// SlowCallback is how long one callback may hold the loop before it is
+	// logged and recorded as slow. Zero means 100ms; negative disables.
+	SlowCallback time.Duration
+	// ExecutorWorkers is the worker count of the default executor. Zero
+	// means 4 per CPU: the default executor is for short blocking calls.
+	ExecutorWorkers int
+	// ExecutorQueue bounds the default executor's queue. Zero means 1024.
+	ExecutorQueue int
+	// Logger receives panics and slow callbacks. Nil means slog.Default().
+	Logger *slog.Logger
+}
+
+func (o Options) withDefaults() Options {
+	if o.SlowCallback == 0 {
+		o.SlowCallback = 100 * time.Millisecond
+	}
+	if o.ExecutorWorkers <= 0 {
+		o.ExecutorWorkers = 4 * runtime.GOMAXPROCS(0)
+	}
+	if o.ExecutorQueue <= 0 {
+		o.ExecutorQueue = 1024
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
+}
+
+// Loop is the event loop: Tornado's IOLoop. One goroutine, the one that
+// calls Run, runs every callback, timer and I/O handler, one at a time.
+//
+// AddCallback and Stop are safe from any goroutine, and so are Stats and
+// the executor methods documented as such. Every other method must be
+// called on the loop goroutine (or before Run starts, while only one
+// goroutine knows the loop).
+type Loop struct {
+	opts   Options
+	poller *poller // per-OS: epoll on Linux, a wait on a channel elsewhere
+
+	// mu guards the callback queue and the sleep handshake with the poller.
+	mu            sync.Mutex
+	queue         []func()  // callbacks added since the loop last took the queue
+	queueSince    time.Time // when queue went from empty to non-empty (for lag)
+	sleeping      bool      // the loop is blocked (or about to block) in the poller
+	wakeSent      bool      // a wake-up is on its way; further adders need not send one
+	stopping      bool
+	running       atomic.Bool
+	closed        atomic.Bool
+	loopGoroutine atomic.Uint64 // id of the goroutine in Run; checked under -race
+	spareQueue    []func()      // loop-owned: the slice swapped in for the next batch
+	timers        timerHeap     // loop-owned
+	timerSeq      uint64        // loop-owned: orders timers with equal deadlines
+	defaultExec   *Executor
+	executorsMu   sync.Mutex
+	executors     []*Executor
+	stats         statsRecorder
+	openConns     atomic.Int64
+}
+
+// New creates a loop. It does not start it: call Run on the goroutine that
+// should become the loop goroutine.
+func New(opts Options) (*Loop, error) {
+	opts = opts.withDefaults()
+	p, err := newPoller()
+	if err != nil {
+		return nil, fmt.Errorf("ioloop: create poller: %w", err)
+	}
+	l := &Loop{opts: opts, poller: p}
+	l.stats.init()
+	l.defaultExec = l.NewExecutor("default", opts.ExecutorWorkers, opts.ExecutorQueue)
+	return l, nil
+}
+
+// AddCallback schedules fn to run on the loop goroutine in a later
+// iteration. It is safe to call from any goroutine: it is the one way into
+// the loop from outside. Callbacks run in the order they were added.
+// Callbacks added after Close never run.
+func (l *Loop) AddCallback(fn func()) {
+	l.mu.Lock()
+	if len(l.queue) == 0 {
+		l.queueSince = time.Now()
+	}
+	l.queue = append(l.queue, fn)
+	wake := l.sleeping && !l.wakeSent
+	if wake {
+		l.wakeSent = true
+	}
+	l.mu.Unlock()
+	if wake {
+		l.poller.wake()
+	}
+}
+
+// Stop asks the loop to return from Run. Callbacks already queued still run
+// (and those they queue in turn, for a bounded number of rounds); timers
+// and I/O are not waited for. Safe from any goroutine.
+func (l *Loop) Stop() {
+	l.AddCallback(func() {
+		l.mu.Lock()
+		l.stopping = true
+		l.mu.Unlock()
+	})
+}
+
+// Run runs the loop on the calling goroutine until Stop. Every callback,
+// timer and I/O handler runs inside Run.
+func (l *Loop) Run() error {
+	if l.closed.Load() {
+		return ErrLoopClosed
+	}
+	if !l.running.CompareAndSwap(false, true) {
+		return errors.New("ioloop: Run called while the loop is running")
+	}
+	defer l.running.Store(false)
+	l.loopGoroutine.Store(goroutineID())
+	defer l.loopGoroutine.Store(0)
+
+	for {
+		// 1. Take the callbacks queued so far. Callbacks they add wait for
+		// the next iteration, so a callback that re-adds itself cannot
+		// starve timers and I/O.
+		batch, queuedAt, stopping := l.takeQueue()
+		iterationStart := time.Now()
+		if len(batch) > 0 {
+			l.stats.recordLag(iterationStart.Sub(queuedAt))
+		}
+		l.runBatch(batch)
+		if stopping {
+			l.drainForStop()
+			return nil
+		}
+
+		// 2. Run the timers that are due. A timer's lateness is loop lag too.
+		l.runDueTimers(time.Now())
+
+		// 3. Sleep in the poller until I/O, the next timer, or a wake-up
+		// from AddCallback, then run the I/O handlers it reports. The
+		// sleep handshake (sleeping, wakeSent) lives in pollOnce.
+		busy := time.Since(iterationStart)
+		waited, err := l.pollOnce()
+		if err != nil {
+			return fmt.Errorf("ioloop: poll: %w", err)
+		}
+		l.stats.recordIteration(busy, waited)
+	}
+}
+
+// takeQueue swaps the queue out under the lock, returning the batch, when
+// its first callback was queued, and whether Stop was requested.
+func (l *Loop) takeQueue() ([]func(), time.Time, bool) {
+	l.mu.Lock()
+	batch := l.queue
+	queuedAt := l.queueSince
+	l.queue = l.spareQueue[:0]
+	stopping := l.stopping
+	l.mu.Unlock()
+	return batch, queuedAt, stopping
+}
+
+// runBatch runs one batch of callbacks and recycles its slice.
+func (l *Loop) runBatch(batch []func()) {
+	for i, fn := range batch {
+		l.runProtected(fn)
+		batch[i] = nil // let the closure be collected
+	}
+	l.stats.callbacksRun.Add(uint64(len(batch)))
+	if cap(batch) <= 4096 { // do not keep a huge slice after a burst
+		l.spareQueue = batch[:0]
+	} else {
+		l.spareQueue = nil
+	}
+}
+
+// drainForStop runs what is queued when Stop takes effect, including what
+// those callbacks queue, for at most a few rounds so a callback that keeps
+// re-adding itself cannot keep Run from returning.
+func (l *Loop) drainForStop() {
+	const maxRounds = 100
+	for round := 0; round < maxRounds; round++ {
+		batch, _, _ := l.takeQueue()
+		if len(batch) == 0 {
+			break
+		}
+		l.runBatch(batch)
+	}
+	l.mu.Lock()
+	l.stopping = false // a later Run starts afresh
+	l.mu.Unlock()
+}
+
+// pollOnce blocks in the poller until something is ready, then dispatches
+// the ready I/O handlers. It returns how long it slept.
+func (l *Loop) pollOnce() (time.Duration, error) {
+	timeout := l.pollTimeout()
+	l.mu.Lock()
+	if len(l.queue) > 0 || l.stopping {
+		timeout = 0 // work is already waiting: just collect ready I/O
+	}
+	// Announce the sleep under the lock: an AddCallback after this point
+	// sees sleeping and wakes the poller, one before it was seen above.
+	l.sleeping = timeout != 0
+	l.mu.Unlock()
+
+	start := time.Now()
+	err := l.poller.wait(l, timeout)
+	waited := time.Since(start)
+
+	l.mu.Lock()
+	l.sleeping = false
+	l.wakeSent = false
+	l.mu.Unlock()
+	return waited, err
+}
+
+// pollTimeout is how long the poller may sleep: until the next timer, or
+// forever (-1) when none is set.
+func (l *Loop) pollTimeout() time.Duration {
+	next, ok := l.timers.nextDeadline()
+	if !ok {
+		return -1
+	}
+	d := time.Until(next)
+	if d < 0 {
+		return 0
+	}
+	return d
+}
+
+// runProtected runs one callback, recovering a panic so the loop survives
+// it, and records the callback if it held the loop too long.
+func (l *Loop) runProtected(fn func()) {
+	start := time.Now()
+	defer func() {
+		if r := recover(); r != nil {
+			l.stats.panics.Add(1)
+			l.opts.Logger.Error("ioloop: callback panicked",
+				"panic", r, "callback", funcName(fn), "stack", string(debug.Stack()))
+		}
+		if d := time.Since(start); l.opts.SlowCallback > 0 && d > l.opts.SlowCallback {
+			where := funcName(fn)
+			l.stats.recordSlow(start, d, where)
+			l.opts.Logger.Warn("ioloop: slow callback", "duration", d, "callback", where)
+		}
+	}()
+	fn()
+}
+
+// funcName names a function value by where it was defined, e.g.
+// "chat/framework/iostream.(*Stream).Write.func1", so a slow or panicking
+// closure can be traced to its source. It runs only on those rare paths.
+func funcName(fn any) string {
+	pc := reflect.ValueOf(fn).Pointer()
+	if f := runtime.FuncForPC(pc); f != nil {
+		file, line := f.FileLine(pc)
+		return fmt.Sprintf("%s (%s:%d)", f.Name(), file, line)
+	}
+	return "unknown"
+}
+
+// Close releases the poller and stops the executors' workers. Call it after
+// Run has returned. Queued callbacks that have not run are dropped.
+func (l *Loop) Close() error {
+	if l.running.Load() {
+		return errors.New("ioloop: Close called while the loop is running; Stop it first")
+	}
+	if !l.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	l.executorsMu.Lock()
+	for _, ex := range l.executors {
+		ex.shutdown()
+	}
+	l.executorsMu.Unlock()
+	return l.poller.close()
+}
+
+// Running reports whether Run is in progress. Safe from any goroutine.
+func (l *Loop) Running() bool { return l.running.Load() }
+
+// Logger returns the loop's logger, for packages built on the loop.
+func (l *Loop) Logger() *slog.Logger { return l.opts.Logger }
+
+// DefaultExecutor returns the executor created with the loop.
+func (l *Loop) DefaultExecutor() *Executor { return l.defaultExec }

@@ -1,0 +1,721 @@
+package iostream
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"runtime/debug"
+	"sync"
+
+	"chat/framework/concurrent"
+	"chat/framework/ioloop"
+)
+
+// Errors a read or write can fail with. Callers branch on them with
+// errors.Is.
+var (
+	// ErrStreamClosed: the stream was closed (by its owner, the peer or an
+	// error) before the operation could finish. The error also wraps the
+	// close's cause.
+	ErrStreamClosed = errors.New("iostream: stream closed")
+	// ErrDelimiterNotFound: ReadUntil's delimiter did not appear within
+	// its max bytes. The bytes stay buffered; the owner usually answers
+	// with an error (431 for a header section) and closes.
+	ErrDelimiterNotFound = errors.New("iostream: delimiter not found within limit")
+	// ErrBufferFull: a read needs more than MaxBufferSize bytes buffered.
+	ErrBufferFull = errors.New("iostream: read buffer limit exceeded")
+	// ErrReadPending: a read was requested while another is waiting. A
+	// stream serves one read at a time.
+	ErrReadPending = errors.New("iostream: another read is already pending")
+	// ErrWriteBufferFull: more than MaxPendingWriteBytes were queued
+	// because the peer does not read. The stream is closed with it.
+	ErrWriteBufferFull = errors.New("iostream: pending write limit exceeded")
+)
+
+// Options configures a Stream. The zero value gives the defaults noted.
+type Options struct {
+	// MaxBufferSize is the most bytes the stream buffers for one read
+	// (a header section, a frame, a ReadBytes). Zero means 1 MiB.
+	MaxBufferSize int
+	// MaxPendingWriteBytes is how far writes may run ahead of a peer that
+	// does not read before the stream closes with ErrWriteBufferFull.
+	// Zero means 16 MiB. Protocols with their own, lower limit (the
+	// WebSocket send queue) check PendingWriteBytes themselves.
+	MaxPendingWriteBytes int
+}
+
+func (o Options) withDefaults() Options {
+	if o.MaxBufferSize <= 0 {
+		o.MaxBufferSize = 1 << 20
+	}
+	if o.MaxPendingWriteBytes <= 0 {
+		o.MaxPendingWriteBytes = 16 << 20
+	}
+	return o
+}
+
+// readChunk is the size of the pooled buffers reads go into. A stream
+// takes one when a read starts and gives it back as soon as everything in
+// it has been consumed, so idle streams hold none.
+const readChunk = 8 << 10
+
+var chunkPool = sync.Pool{New: func() any { b := make([]byte, readChunk); return &b }}
+
+// ReadCallback receives the result of a read. data is valid only until the
+// callback returns (it points into the stream's buffer): copy what must be
+// kept. On error data holds what the read could deliver (ReadUntilClose at
+// EOF) or nothing.
+type ReadCallback func(data []byte, err error)
+
+type readKind uint8
+
+const (
+	readNone readKind = iota
+	readUntil
+	readBytes
+	readPartial
+	readScan
+	readUntilClose
+)
+
+// readRequest is the one pending read.
+type readRequest struct {
+	kind  readKind
+	delim []byte
+	n     int // bytes for readBytes, max for readUntil and readPartial
+	split bufio.SplitFunc
+	cb    ReadCallback
+}
+
+type pendingWrite struct {
+	data   []byte
+	future *concurrent.Future[struct{}] // nil for QueueWrite
+}
+
+// Stream is a buffered, non-blocking byte stream over a loop connection:
+// Tornado's IOStream. Reads deliver through callbacks once enough bytes
+// have arrived; writes go to the kernel at once when it has room and are
+// queued otherwise.
+//
+// Stream is loop-owned: every method must be called on the loop goroutine,
+// and every callback runs there.
+//
+// Lifecycle: open until Close (by the owner, or by the stream itself on a
+// reset, a write error, a write limit, or the peer's EOF while no read is
+// waiting). Close fails the waiting read and unwritten writes with
+// ErrStreamClosed and then, once, runs the close callback with the cause.
+type Stream struct {
+	loop *ioloop.Loop
+	conn *ioloop.Conn
+	opts Options
+
+	// Read side. buf[start:end] holds bytes received but not yet consumed;
+	// buf is nil whenever that range is empty.
+	buf           []byte
+	pooled        bool // buf came from chunkPool
+	start, end    int
+	read          readRequest
+	maybeReadable bool  // an edge said readable and we have not yet seen EAGAIN
+	eof           bool  // the peer shut down its side
+	readErr       error // a read failed (reset); delivered to the next read
+	processing    bool  // processReads is on the stack
+	scanToken     []byte // the token the split function returned, until delivered
+	scheduled     bool  // processReads is queued with AddCallback
+
+	// Write side.
+	writes            []pendingWrite
+	writeOffset       int // bytes of writes[0] already written
+	pendingWriteBytes int
+	flushing          bool
+	shutdownWhenDone  bool // CloseWrite once the queue drains
+	writeShut         bool // CloseWrite was called: no more writes
+	closeWhenFlushed  bool // Close (cause io.EOF) once the queue drains
+	iovecs            [][]byte
+
+	closed     bool
+	closeCause error
+	onClose    []func(cause error)
+}
+
+// New wraps a loop connection in a stream and starts listening for its
+// events. Loop-only.
+func New(loop *ioloop.Loop, conn *ioloop.Conn, opts Options) *Stream {
+	s := &Stream{loop: loop, conn: conn, opts: opts.withDefaults(), maybeReadable: true}
+	conn.SetHandler(s.handleEvents)
+	return s
+}
+
+// Loop returns the loop the stream belongs to.
+func (s *Stream) Loop() *ioloop.Loop { return s.loop }
+
+// Conn returns the underlying connection.
+func (s *Stream) Conn() *ioloop.Conn { return s.conn }
+
+// RemoteAddr returns the peer's address.
+func (s *Stream) RemoteAddr() net.Addr { return s.conn.RemoteAddr() }
+
+// LocalAddr returns the local address.
+func (s *Stream) LocalAddr() net.Addr { return s.conn.LocalAddr() }
+
+// Closed reports whether the stream is closed.
+func (s *Stream) Closed() bool { return s.closed }
+
+// CloseCause returns why the stream closed (nil while open, or when the
+// owner closed it without a cause).
+func (s *Stream) CloseCause() error { return s.closeCause }
+
+// Reading reports whether a read is waiting.
+func (s *Stream) Reading() bool { return s.read.kind != readNone }
+
+// Buffered returns how many received bytes wait to be read.
+func (s *Stream) Buffered() int { return s.end - s.start }
+
+// PendingWriteBytes returns how many written bytes the kernel has not yet
+// taken. Protocols use it for backpressure: stop producing, or drop a
+// consumer that falls too far behind.
+func (s *Stream) PendingWriteBytes() int { return s.pendingWriteBytes }
+
+// AddCloseCallback adds a function run (on the loop, once) after the
+// stream closes, with the cause: nil when the owner closed it without one,
+// io.EOF when the peer closed, or the error that closed it. Callbacks run
+// in the order they were added; one added after the close still runs.
+func (s *Stream) AddCloseCallback(fn func(cause error)) {
+	if s.closed {
+		cause := s.closeCause
+		s.loop.AddCallback(func() { fn(cause) })
+		return
+	}
+	s.onClose = append(s.onClose, fn)
+}
+
+// ReadUntil delivers the bytes up to and including delim. If delim has not
+// appeared within max bytes (0 means MaxBufferSize) the read fails with
+// ErrDelimiterNotFound.
+func (s *Stream) ReadUntil(delim []byte, max int, cb ReadCallback) {
+	if max <= 0 || max > s.opts.MaxBufferSize {
+		max = s.opts.MaxBufferSize
+	}
+	s.startRead(readRequest{kind: readUntil, delim: delim, n: max, cb: cb})
+}
+
+// ReadBytes delivers exactly n bytes. n above MaxBufferSize fails with
+// ErrBufferFull: read large bodies with ReadPartial.
+func (s *Stream) ReadBytes(n int, cb ReadCallback) {
+	s.startRead(readRequest{kind: readBytes, n: n, cb: cb})
+}
+
+// ReadPartial delivers whatever is available, at least one byte and at
+// most max (0 means MaxBufferSize), as soon as anything is.
+func (s *Stream) ReadPartial(max int, cb ReadCallback) {
+	if max <= 0 || max > s.opts.MaxBufferSize {
+		max = s.opts.MaxBufferSize
+	}
+	s.startRead(readRequest{kind: readPartial, n: max, cb: cb})
+}
+
+// ReadScan delivers the next token found by split, a bufio.SplitFunc: it
+// is called with everything buffered each time more bytes arrive (and
+// with atEOF set once the peer has shut down), and either asks for more
+// (0, nil, nil), returns a token with how many bytes to consume, or fails
+// the read with its error. Protocol parsers (HTTP heads, WebSocket frames)
+// plug in here; a split function that keeps its own scan position stays
+// linear however the bytes are split. Tokens are limited to MaxBufferSize.
+func (s *Stream) ReadScan(split bufio.SplitFunc, cb ReadCallback) {
+	s.startRead(readRequest{kind: readScan, split: split, cb: cb})
+}
+
+// ReadUntilClose delivers everything up to the peer's EOF (at most
+// MaxBufferSize bytes), with a nil error.
+func (s *Stream) ReadUntilClose(cb ReadCallback) {
+	s.startRead(readRequest{kind: readUntilClose, cb: cb})
+}
+
+// startRead records the read and makes sure it will be served: at once if
+// we are inside processReads already (a read callback chaining the next
+// read), otherwise from a loop callback when bytes or EOF may already be
+// here, otherwise on the next readable event. A callback never runs
+// synchronously inside the Read call that registered it.
+func (s *Stream) startRead(req readRequest) {
+	s.loop.AssertOnLoop()
+	if s.closed {
+		s.scheduleCallback(req.cb, s.closedError())
+		return
+	}
+	if s.read.kind != readNone {
+		s.scheduleCallback(req.cb, ErrReadPending)
+		return
+	}
+	s.read = req
+	if s.processing || s.scheduled {
+		return
+	}
+	if s.end > s.start || s.maybeReadable || s.eof || s.readErr != nil {
+		s.scheduled = true
+		s.loop.AddCallback(func() {
+			s.scheduled = false
+			s.processReads()
+		})
+	}
+}
+
+// scheduleCallback runs cb with err from a loop callback.
+func (s *Stream) scheduleCallback(cb ReadCallback, err error) {
+	s.loop.AddCallback(func() { s.invoke(cb, nil, err) })
+}
+
+// handleEvents is the connection's readiness handler.
+func (s *Stream) handleEvents(ev ioloop.Events) {
+	if ev&ioloop.Readable != 0 {
+		s.maybeReadable = true
+		switch {
+		case s.read.kind != readNone:
+			s.processReads()
+		case ev&ioloop.Hangup != 0:
+			s.noticeHangup()
+		}
+	}
+	if ev&ioloop.Writable != 0 && !s.closed && len(s.writes) > 0 {
+		s.flushWrites()
+	}
+}
+
+// noticeHangup handles a hang-up while no read is waiting: read what the
+// socket still holds (a pipelined request stays buffered for the next
+// read), and if that ends in EOF or an error, close now — after queued
+// writes — so a parked request (a long poll) learns its client left.
+func (s *Stream) noticeHangup() {
+	for !s.eof && s.readErr == nil && s.maybeReadable && s.end-s.start < s.opts.MaxBufferSize {
+		s.fill(s.opts.MaxBufferSize)
+	}
+	switch {
+	case s.readErr != nil:
+		s.Close(s.readErr)
+	case s.eof:
+		s.closeAfterWrites()
+	}
+	s.releaseIfEmpty()
+}
+
+// processReads serves the pending read, and each read its callback
+// chains, until one has to wait for more bytes. It loops rather than
+// recursing, so a peer that pipelines many requests cannot grow the stack.
+func (s *Stream) processReads() {
+	if s.processing {
+		return
+	}
+	s.processing = true
+	defer func() {
+		// Only now, with every callback returned, may the buffer go back.
+		s.processing = false
+		if s.closed && s.buf != nil {
+			s.recycleBuffer()
+			s.buf, s.start, s.end = nil, 0, 0
+		}
+		s.releaseIfEmpty()
+	}()
+	for s.read.kind != readNone && !s.closed {
+		n, err := s.satisfiable()
+		if err != nil {
+			s.finishRead(0, err)
+			continue
+		}
+		if n >= 0 {
+			s.finishRead(n, nil)
+			continue
+		}
+		// Not enough buffered: give up (EOF, error) or read more.
+		switch {
+		case s.readErr != nil:
+			s.finishRead(0, s.readErr)
+			s.Close(s.readErr)
+		case s.eof && s.read.kind == readUntilClose:
+			s.finishRead(s.end-s.start, nil)
+		case s.eof:
+			s.finishRead(0, io.EOF)
+		case !s.maybeReadable:
+			return
+		default:
+			s.fill(s.readLimit())
+		}
+	}
+}
+
+// readLimit is how many bytes the pending read may need buffered.
+func (s *Stream) readLimit() int {
+	if s.read.kind == readBytes {
+		return max(s.read.n, 1)
+	}
+	return s.opts.MaxBufferSize
+}
+
+// satisfiable reports how many buffered bytes the pending read can take
+// now, -1 if it must wait for more, or an error if it never can.
+func (s *Stream) satisfiable() (int, error) {
+	buffered := s.buf[s.start:s.end]
+	req := &s.read
+	switch req.kind {
+	case readUntil:
+		if i := bytes.Index(buffered, req.delim); i >= 0 && i+len(req.delim) <= req.n {
+			return i + len(req.delim), nil
+		}
+		if len(buffered) >= req.n {
+			return 0, fmt.Errorf("%w (%d bytes)", ErrDelimiterNotFound, req.n)
+		}
+	case readBytes:
+		if req.n > s.opts.MaxBufferSize {
+			return 0, fmt.Errorf("%w: read of %d bytes, limit %d", ErrBufferFull, req.n, s.opts.MaxBufferSize)
+		}
+		if len(buffered) >= req.n {
+			return req.n, nil
+		}
+	case readPartial:
+		if len(buffered) > 0 {
+			return min(len(buffered), req.n), nil
+		}
+	case readScan:
+		return s.scan(buffered)
+	case readUntilClose:
+		if len(buffered) >= s.opts.MaxBufferSize {
+			return 0, fmt.Errorf("%w: %d bytes before EOF", ErrBufferFull, len(buffered))
+		}
+	}
+	return -1, nil
+}
+
+// scan runs the split function on what is buffered. A token is delivered
+// in place of the consumed bytes only when it is a prefix of them (the
+// common case); a split function that builds its own token (unescaping,
+// say) has it copied into the buffer's consumed range.
+func (s *Stream) scan(buffered []byte) (int, error) {
+	advance, token, err := s.read.split(buffered, s.eof)
+	if err != nil {
+		return 0, err
+	}
+	if advance < 0 || advance > len(buffered) {
+		return 0, fmt.Errorf("iostream: split function advanced %d of %d bytes", advance, len(buffered))
+	}
+	if advance == 0 && token == nil {
+		if len(buffered) >= s.opts.MaxBufferSize {
+			return 0, fmt.Errorf("%w: no token in %d bytes", ErrBufferFull, len(buffered))
+		}
+		return -1, nil
+	}
+	s.scanToken = token
+	return advance, nil
+}
+
+// finishRead consumes n buffered bytes and hands them (or, for ReadScan,
+// the split function's token) to the pending read's callback.
+func (s *Stream) finishRead(n int, err error) {
+	cb, kind := s.read.cb, s.read.kind
+	s.read = readRequest{}
+	data := s.buf[s.start : s.start+n]
+	s.start += n
+	if kind == readScan {
+		data, s.scanToken = s.scanToken, nil
+	}
+	s.invoke(cb, data, err)
+}
+
+// invoke runs a read callback. A panic in it is logged with its stack and
+// closes this stream (its protocol state is unknown now), and the loop
+// carries on serving every other connection.
+func (s *Stream) invoke(cb ReadCallback, data []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.loop.Logger().Error("iostream: read callback panicked",
+				"panic", r, "remote", s.RemoteAddr(), "stack", string(debug.Stack()))
+			s.Close(fmt.Errorf("iostream: read callback panicked: %v", r))
+		}
+	}()
+	cb(data, err)
+}
+
+// fill reads once from the socket into the buffer, growing it towards
+// limit if it is full.
+func (s *Stream) fill(limit int) {
+	s.makeRoom(limit)
+	n, err := s.conn.Read(s.buf[s.end:])
+	switch {
+	case err == nil:
+		// A short read means the socket is empty now; new data brings a
+		// new edge, so there is no need to spend a system call on EAGAIN.
+		if n < len(s.buf)-s.end {
+			s.maybeReadable = false
+		}
+		s.end += n
+	case errors.Is(err, ioloop.ErrWouldBlock):
+		s.maybeReadable = false
+	case errors.Is(err, io.EOF):
+		s.eof = true
+	default:
+		s.readErr = err
+	}
+}
+
+// makeRoom makes sure there is space after s.end: a pooled chunk for an
+// empty stream, then compaction, then growth (doubling, up to limit).
+// Callers only ask while fewer than limit bytes are buffered, so growth
+// always finds room.
+func (s *Stream) makeRoom(limit int) {
+	if s.buf == nil {
+		s.buf = *chunkPool.Get().(*[]byte)
+		s.pooled = true
+		s.start, s.end = 0, 0
+		return
+	}
+	if s.end < len(s.buf) {
+		return
+	}
+	if s.start > 0 {
+		s.end = copy(s.buf, s.buf[s.start:s.end])
+		s.start = 0
+		return
+	}
+	grown := make([]byte, max(min(2*len(s.buf), limit), s.end+1))
+	copy(grown, s.buf[:s.end])
+	s.recycleBuffer()
+	s.buf = grown
+}
+
+// releaseIfEmpty gives the buffer back once everything in it is consumed,
+// so an idle stream holds no buffer. Inside processReads it waits until
+// the callbacks have returned (their data points into the buffer).
+func (s *Stream) releaseIfEmpty() {
+	if s.buf != nil && s.start == s.end && !s.processing {
+		s.recycleBuffer()
+		s.buf, s.start, s.end = nil, 0, 0
+	}
+}
+
+func (s *Stream) recycleBuffer() {
+	if s.pooled {
+		b := s.buf[:readChunk]
+		chunkPool.Put(&b)
+	}
+	s.pooled = false
+}
+
+// writeDone is the future of every write the kernel took at once: a
+// resolved future is never mutated again, so one can serve every stream.
+var writeDone = concurrent.Resolved(struct{}{})
+
+// Write sends b. When nothing is queued it goes straight to the kernel (one
+// system call); what the kernel cannot take now is queued and written when
+// the socket turns writable. The future resolves once every byte of b has
+// been handed to the kernel, or fails with ErrStreamClosed. The stream
+// keeps b until then without copying it: do not modify b after Write.
+func (s *Stream) Write(b []byte) *concurrent.Future[struct{}] {
+	rest, err := s.writeNow(b)
+	if err != nil {
+		return concurrent.Failed[struct{}](err)
+	}
+	if len(rest) == 0 {
+		return writeDone
+	}
+	f := concurrent.New[struct{}]()
+	s.enqueue(rest, f)
+	return f
+}
+
+// QueueWrite is Write without a future, for hot paths (a broadcast to
+// thousands of connections) where the caller learns of failure from the
+// close callback. It returns an error only if the stream is already
+// closed or shut for writing.
+func (s *Stream) QueueWrite(b []byte) error {
+	rest, err := s.writeNow(b)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		s.enqueue(rest, nil)
+	}
+	return nil
+}
+
+// writeNow writes b directly when nothing is queued ahead of it and
+// returns what is left to queue.
+func (s *Stream) writeNow(b []byte) ([]byte, error) {
+	s.loop.AssertOnLoop()
+	switch {
+	case s.closed:
+		return nil, s.closedError()
+	case s.writeShut:
+		return nil, fmt.Errorf("iostream: write after CloseWrite: %w", ErrStreamClosed)
+	case len(b) == 0 || len(s.writes) > 0:
+		return b, nil
+	}
+	n, err := s.conn.Write(b)
+	if err != nil && !errors.Is(err, ioloop.ErrWouldBlock) {
+		s.Close(err)
+		return nil, s.closedError()
+	}
+	return b[n:], nil
+}
+
+func (s *Stream) enqueue(b []byte, f *concurrent.Future[struct{}]) {
+	s.writes = append(s.writes, pendingWrite{data: b, future: f})
+	s.pendingWriteBytes += len(b)
+	if s.pendingWriteBytes > s.opts.MaxPendingWriteBytes {
+		s.Close(fmt.Errorf("%w: %d bytes queued, limit %d", ErrWriteBufferFull, s.pendingWriteBytes, s.opts.MaxPendingWriteBytes))
+	}
+}
+
+// maxIovecs bounds how many queued writes one writev gathers.
+const maxIovecs = 64
+
+// flushWrites writes queued bytes until the queue is empty or the kernel
+// says it would block. Futures of completed writes resolve as it goes.
+func (s *Stream) flushWrites() {
+	if s.flushing {
+		return
+	}
+	s.flushing = true
+	defer func() { s.flushing = false }()
+	for len(s.writes) > 0 && !s.closed {
+		n, err := s.writeQueued()
+		s.consumeWritten(n)
+		if errors.Is(err, ioloop.ErrWouldBlock) {
+			return
+		}
+		if err != nil {
+			s.Close(err)
+			return
+		}
+	}
+	s.writes, s.iovecs = nil, nil
+	if s.closed {
+		return
+	}
+	if s.shutdownWhenDone {
+		s.shutdownWhenDone = false
+		if err := s.conn.CloseWrite(); err != nil {
+			s.Close(err)
+		}
+	}
+	if s.closeWhenFlushed {
+		s.Close(io.EOF)
+	}
+}
+
+// writeQueued makes one write (or writev) system call for the queue's head.
+func (s *Stream) writeQueued() (int, error) {
+	if len(s.writes) == 1 {
+		return s.conn.Write(s.writes[0].data[s.writeOffset:])
+	}
+	iov := append(s.iovecs[:0], s.writes[0].data[s.writeOffset:])
+	for _, w := range s.writes[1:min(len(s.writes), maxIovecs)] {
+		iov = append(iov, w.data)
+	}
+	n, err := s.conn.Writev(iov)
+	clear(iov)
+	s.iovecs = iov[:0]
+	return n, err
+}
+
+// consumeWritten drops n written bytes from the queue's head, resolving
+// the futures of writes that are now complete.
+func (s *Stream) consumeWritten(n int) {
+	s.pendingWriteBytes -= n
+	for n > 0 && len(s.writes) > 0 {
+		head := &s.writes[0]
+		left := len(head.data) - s.writeOffset
+		if n < left {
+			s.writeOffset += n
+			return
+		}
+		n -= left
+		f := head.future
+		s.writes[0] = pendingWrite{}
+		s.writes = s.writes[1:]
+		s.writeOffset = 0
+		if f != nil {
+			f.Resolve(struct{}{})
+		}
+	}
+}
+
+// CloseWrite shuts down the sending side once queued writes are flushed:
+// the peer reads EOF, while this side can still read. Later writes fail.
+func (s *Stream) CloseWrite() {
+	if s.closed || s.writeShut {
+		return
+	}
+	s.writeShut = true
+	if len(s.writes) > 0 {
+		s.shutdownWhenDone = true
+		return
+	}
+	if err := s.conn.CloseWrite(); err != nil {
+		s.Close(err)
+	}
+}
+
+// closeAfterWrites closes with io.EOF once the write queue drains.
+func (s *Stream) closeAfterWrites() {
+	if len(s.writes) == 0 {
+		s.Close(io.EOF)
+		return
+	}
+	s.closeWhenFlushed = true
+}
+
+// Close closes the stream with a cause (nil for an ordinary close by its
+// owner). The waiting read and unwritten writes fail with ErrStreamClosed;
+// then the close callback runs, once, from a loop callback. Closing a
+// closed stream does nothing.
+func (s *Stream) Close(cause error) {
+	if s.closed {
+		return
+	}
+	s.closed, s.closeCause = true, cause
+	s.conn.Close()
+	closedErr := s.closedError()
+
+	writes := s.writes
+	s.writes, s.iovecs, s.pendingWriteBytes, s.writeOffset = nil, nil, 0, 0
+	for _, w := range writes {
+		if w.future != nil {
+			w.future.Fail(closedErr)
+		}
+	}
+	if s.read.kind != readNone {
+		cb := s.read.cb
+		s.read = readRequest{}
+		s.scheduleCallback(cb, closedErr)
+	}
+	if !s.processing && s.buf != nil {
+		s.recycleBuffer()
+		s.buf, s.start, s.end = nil, 0, 0
+	}
+	if len(s.onClose) > 0 {
+		callbacks := s.onClose
+		s.onClose = nil
+		s.loop.AddCallback(func() {
+			for _, fn := range callbacks {
+				fn(cause)
+			}
+		})
+	}
+}
+
+// Abort closes the stream with a TCP reset rather than an orderly FIN: for
+// a peer that broke the protocol, whose unread bytes should not linger.
+func (s *Stream) Abort(cause error) {
+	if !s.closed {
+		s.conn.Abort()
+	}
+	s.Close(cause)
+}
+
+// closedError is the error operations on a closed stream fail with: it
+// matches ErrStreamClosed and wraps the close's cause.
+func (s *Stream) closedError() error {
+	if s.closeCause == nil {
+		return ErrStreamClosed
+	}
+	return fmt.Errorf("%w: %w", ErrStreamClosed, s.closeCause)
+}

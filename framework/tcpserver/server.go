@@ -1,0 +1,118 @@
+package tcpserver
+
+import (
+	"errors"
+	"fmt"
+	"net"
+
+	"chat/framework/concurrent"
+	"chat/framework/ioloop"
+	"chat/framework/iostream"
+)
+
+// DefaultMaxConnections is the connection limit when Server.MaxConnections
+// is zero. It sits under the usual per-process open-file limit (20,000
+// here) so the process keeps descriptors for its database and files.
+const DefaultMaxConnections = 16384
+
+// Server accepts TCP connections on the loop and hands each one, wrapped
+// in an iostream.Stream, to Handler: Tornado's TCPServer. Configure the
+// fields before Listen; they are read-only afterwards. All methods are
+// loop-only (or called before the loop runs).
+type Server struct {
+	Loop *ioloop.Loop
+	// Handler takes ownership of each accepted stream. It runs on the loop
+	// and must not block.
+	Handler func(*iostream.Stream)
+	// MaxConnections bounds the connections open at once. A connection
+	// over the limit is accepted and closed at once (so it does not sit in
+	// the kernel's queue) and counted in Stats().Rejected. Zero means
+	// DefaultMaxConnections.
+	MaxConnections int
+	// StreamOptions configures every accepted stream.
+	StreamOptions iostream.Options
+	// ListenOptions configures the listening sockets (SO_REUSEPORT, backlog).
+	ListenOptions ioloop.ListenOptions
+
+	listeners []*ioloop.Listener
+	stats     Stats
+}
+
+// Stats counts what a server has done. Read it with Server.Stats.
+type Stats struct {
+	Accepted uint64 // connections handed to Handler
+	Rejected uint64 // connections closed at once for being over the limit
+	Active   int    // connections open now
+}
+
+// Listen starts accepting on address ("host:port"; ":0" picks a free port)
+// and returns the bound address. Call it once per address; IPv4 and IPv6
+// literals both work, and an empty host listens on all of both.
+func (s *Server) Listen(address string) (net.Addr, error) {
+	if s.Loop == nil || s.Handler == nil {
+		return nil, errors.New("tcpserver: Loop and Handler must be set before Listen")
+	}
+	ln, err := s.Loop.Listen("tcp", address, s.ListenOptions)
+	if err != nil {
+		return nil, fmt.Errorf("tcpserver: %w", err)
+	}
+	s.listeners = append(s.listeners, ln)
+	ln.SetAcceptHandler(s.accept)
+	return ln.Addr(), nil
+}
+
+func (s *Server) maxConnections() int {
+	if s.MaxConnections <= 0 {
+		return DefaultMaxConnections
+	}
+	return s.MaxConnections
+}
+
+// accept runs on the loop for every new connection.
+func (s *Server) accept(conn *ioloop.Conn) {
+	if s.stats.Active >= s.maxConnections() {
+		s.stats.Rejected++
+		conn.Close()
+		return
+	}
+	s.stats.Accepted++
+	s.stats.Active++
+	stream := iostream.New(s.Loop, conn, s.StreamOptions)
+	stream.AddCloseCallback(func(error) { s.stats.Active-- })
+	s.Handler(stream)
+}
+
+// Close stops accepting. Open connections stay with their handlers.
+func (s *Server) Close() {
+	for _, ln := range s.listeners {
+		ln.Close()
+	}
+	s.listeners = nil
+}
+
+// Addrs returns the addresses the server listens on.
+func (s *Server) Addrs() []net.Addr {
+	addrs := make([]net.Addr, len(s.listeners))
+	for i, ln := range s.listeners {
+		addrs[i] = ln.Addr()
+	}
+	return addrs
+}
+
+// Stats returns the server's counters. Loop-only (the counters are
+// loop-owned); from elsewhere, read them inside Loop.AddCallback.
+func (s *Server) Stats() Stats { return s.stats }
+
+// ConnectOptions configures Connect.
+type ConnectOptions struct {
+	Dial   ioloop.DialOptions
+	Stream iostream.Options
+}
+
+// Connect opens a client connection without blocking the loop: Tornado's
+// TCPClient. The future resolves on the loop with a stream. Loop-only.
+func Connect(loop *ioloop.Loop, address string, opts ConnectOptions) *concurrent.Future[*iostream.Stream] {
+	return concurrent.Map(loop.Dial("tcp", address, opts.Dial), func(c *ioloop.Conn) (*iostream.Stream, error) {
+		return iostream.New(loop, c, opts.Stream), nil
+	})
+}
