@@ -49,24 +49,24 @@ type Route struct {
 	// handler factory, per-route options); the router never looks at it.
 	Settings any
 
-	segments  []segment
+	segments  []routeSegment
 	numParams int
 }
 
-// segmentKind distinguishes the three segment forms of a pattern.
-type segmentKind uint8
+// routeSegmentKind distinguishes the three segment forms of a pattern.
+type routeSegmentKind uint8
 
 const (
-	literalSegment segmentKind = iota
+	literalSegment routeSegmentKind = iota
 	paramSegment
 	catchAllSegment
 )
 
-// segment is one compiled pattern segment. For a literal, text is the
+// routeSegment is one compiled pattern segment. For a literal, text is the
 // unescaped text to compare with and escaped its form in a built URL; for a
 // parameter, text is the parameter's name.
-type segment struct {
-	kind    segmentKind
+type routeSegment struct {
+	kind    routeSegmentKind
 	text    string
 	escaped string
 }
@@ -174,14 +174,14 @@ func (route *Route) compile() error {
 				}
 				name, kind = base, catchAllSegment
 			}
-			if !isIdentifier(name) {
+			if !isRouteParamName(name) {
 				return fail("parameter name %q is not an identifier", name)
 			}
 			if seen[name] {
 				return fail("parameter %q appears twice", name)
 			}
 			seen[name] = true
-			route.segments = append(route.segments, segment{kind: kind, text: name})
+			route.segments = append(route.segments, routeSegment{kind: kind, text: name})
 			route.numParams++
 			continue
 		}
@@ -197,12 +197,12 @@ func (route *Route) compile() error {
 		case part == "." || part == "..":
 			return fail("dot segment %q", part)
 		}
-		route.segments = append(route.segments, segment{kind: literalSegment, text: part, escaped: url.PathEscape(part)})
+		route.segments = append(route.segments, routeSegment{kind: literalSegment, text: part, escaped: url.PathEscape(part)})
 	}
 	return nil
 }
 
-func isIdentifier(s string) bool {
+func isRouteParamName(s string) bool {
 	if s == "" {
 		return false
 	}
