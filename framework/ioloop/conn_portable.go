@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"time"
 
 	"chat/framework/concurrent"
 )
@@ -70,6 +71,8 @@ func (c *Conn) readLoop() {
 			c.readBuf, c.readOff = chunk, 0
 			if err != nil {
 				c.readErr = err
+				c.deliver(Readable | Hangup)
+				return
 			}
 			c.deliver(Readable)
 		})
@@ -84,7 +87,11 @@ func (c *Conn) readLoop() {
 	}
 }
 
+// writeLoop writes the chunks the loop hands over. When Close closes the
+// channel it finishes the chunk in hand (within closeWriteGrace) and then
+// closes the socket, so bytes written just before Close still go out.
 func (c *Conn) writeLoop() {
+	defer c.nc.Close()
 	for chunk := range c.writeCh {
 		var err error
 		if chunk == nil {
@@ -209,7 +216,12 @@ func (c *Conn) CloseWrite() error {
 	return nil
 }
 
-// Close closes the connection; its goroutines exit.
+// closeWriteGrace bounds how long a closed connection's last write may
+// take before the socket is closed anyway.
+const closeWriteGrace = 5 * time.Second
+
+// Close closes the connection once the chunk with the writer goroutine is
+// written; its goroutines exit.
 func (c *Conn) Close() error {
 	if c.closed {
 		return nil
@@ -218,16 +230,24 @@ func (c *Conn) Close() error {
 	c.handler = nil
 	c.loop.openConns.Add(-1)
 	close(c.done)
-	close(c.writeCh)
-	return c.nc.Close()
+	if c.writeBusy {
+		c.nc.SetWriteDeadline(time.Now().Add(closeWriteGrace))
+	}
+	close(c.writeCh) // the writer closes the socket when done
+	return nil
 }
 
-// Abort closes with a TCP reset where the platform allows it.
+// Abort closes at once, with a TCP reset where the platform allows it.
 func (c *Conn) Abort() error {
-	if tc, ok := c.nc.(*net.TCPConn); ok && !c.closed {
+	if c.closed {
+		return nil
+	}
+	if tc, ok := c.nc.(*net.TCPConn); ok {
 		tc.SetLinger(0)
 	}
-	return c.Close()
+	err := c.nc.Close()
+	c.Close()
+	return err
 }
 
 // RemoteAddr returns the peer's address.

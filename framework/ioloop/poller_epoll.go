@@ -136,3 +136,6 @@ func (p *poller) close() error {
 	unix.Close(p.wakefd)
 	return unix.Close(p.epfd)
 }
+
+// EpollBackend reports which backend this build uses: true for epoll.
+const EpollBackend = true

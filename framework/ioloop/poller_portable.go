@@ -47,3 +47,6 @@ func (p *poller) wait(l *Loop, timeout time.Duration) error {
 }
 
 func (p *poller) close() error { return nil }
+
+// EpollBackend reports which backend this build uses: false for portable.
+const EpollBackend = false

@@ -119,6 +119,7 @@ type Stream struct {
 	start, end    int
 	read          readRequest
 	maybeReadable bool  // an edge said readable and we have not yet seen EAGAIN
+	hungUp        bool  // the peer hung up: read on until EOF, whatever the read sizes
 	eof           bool  // the peer shut down its side
 	readErr       error // a read failed (reset); delivered to the next read
 	processing    bool  // processReads is on the stack
@@ -268,6 +269,9 @@ func (s *Stream) scheduleCallback(cb ReadCallback, err error) {
 
 // handleEvents is the connection's readiness handler.
 func (s *Stream) handleEvents(ev ioloop.Events) {
+	if ev&ioloop.Hangup != 0 {
+		s.hungUp = true
+	}
 	if ev&ioloop.Readable != 0 {
 		s.maybeReadable = true
 		switch {
@@ -443,7 +447,9 @@ func (s *Stream) fill(limit int) {
 	case err == nil:
 		// A short read means the socket is empty now; new data brings a
 		// new edge, so there is no need to spend a system call on EAGAIN.
-		if n < len(s.buf)-s.end {
+		// After a hang-up the EOF is still to be read and no new edge
+		// will announce it, so keep reading then.
+		if n < len(s.buf)-s.end && !s.hungUp {
 			s.maybeReadable = false
 		}
 		s.end += n
