@@ -1,0 +1,141 @@
+package httpserver
+
+// Byte classes from RFC 9110 §5.6.2 (tchar), §5.5 (field-vchar) and
+// RFC 3986 §2 (URI characters). Tables are immutable after package init.
+
+// isTokenChar reports whether c is a tchar:
+// "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA.
+var isTokenChar = [256]bool{
+	'!': true, '#': true, '$': true, '%': true, '&': true, '\'': true, '*': true,
+	'+': true, '-': true, '.': true, '^': true, '_': true, '`': true, '|': true, '~': true,
+	'0': true, '1': true, '2': true, '3': true, '4': true, '5': true, '6': true, '7': true, '8': true, '9': true,
+	'A': true, 'B': true, 'C': true, 'D': true, 'E': true, 'F': true, 'G': true, 'H': true, 'I': true,
+	'J': true, 'K': true, 'L': true, 'M': true, 'N': true, 'O': true, 'P': true, 'Q': true, 'R': true,
+	'S': true, 'T': true, 'U': true, 'V': true, 'W': true, 'X': true, 'Y': true, 'Z': true,
+	'a': true, 'b': true, 'c': true, 'd': true, 'e': true, 'f': true, 'g': true, 'h': true, 'i': true,
+	'j': true, 'k': true, 'l': true, 'm': true, 'n': true, 'o': true, 'p': true, 'q': true, 'r': true,
+	's': true, 't': true, 'u': true, 'v': true, 'w': true, 'x': true, 'y': true, 'z': true,
+}
+
+// isFieldValueChar reports whether c may appear in a field value:
+// VCHAR, obs-text, SP or HTAB (RFC 9110 §5.5).
+func isFieldValueChar(c byte) bool {
+	return c >= 0x20 && c != 0x7f || c == '\t'
+}
+
+// isTargetChar reports whether c may appear in a request-target: the RFC
+// 3986 pchar / query set plus "/", "?", "%" (validated separately) and
+// "[" "]" (IP literals in absolute- and authority-form).
+var isTargetChar = func() (t [256]bool) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = true
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for _, c := range "-._~!$&'()*+,;=:@/?%[]" {
+		t[c] = true
+	}
+	return t
+}()
+
+// isHostChar reports whether c may appear in a Host value or an authority:
+// unreserved / sub-delims / ":" / "%" / "[" / "]" (RFC 3986 §3.2.2).
+var isHostChar = func() (t [256]bool) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = true
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for _, c := range "-._~!$&'()*+,;=:%[]" {
+		t[c] = true
+	}
+	return t
+}()
+
+func isHexDigit(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func hexValue(c byte) int64 {
+	switch {
+	case c <= '9':
+		return int64(c - '0')
+	case c >= 'a':
+		return int64(c-'a') + 10
+	default:
+		return int64(c-'A') + 10
+	}
+}
+
+// equalFoldASCII compares s and t ignoring ASCII case; t must be lower case.
+func equalFoldLower(s, lower string) bool {
+	if len(s) != len(lower) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// trimOWS removes optional whitespace (SP / HTAB) from both ends of s.
+func trimOWS(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// forEachListElement calls fn with every non-empty, OWS-trimmed element of
+// the comma-separated list s (RFC 9110 §5.6.1: empty elements are ignored).
+// It stops early when fn returns false.
+func forEachListElement(s string, fn func(elem string) bool) {
+	for len(s) > 0 {
+		var elem string
+		if i := indexByteString(s, ','); i >= 0 {
+			elem, s = s[:i], s[i+1:]
+		} else {
+			elem, s = s, ""
+		}
+		if elem = trimOWS(elem); elem != "" && !fn(elem) {
+			return
+		}
+	}
+}
+
+func indexByteString(s string, c byte) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			return i
+		}
+	}
+	return -1
+}
+
+// listContainsToken reports whether the comma list s has an element equal,
+// ignoring case, to the lower-case token.
+func listContainsToken(s, lowerToken string) bool {
+	found := false
+	forEachListElement(s, func(elem string) bool {
+		found = equalFoldLower(elem, lowerToken)
+		return !found
+	})
+	return found
+}

@@ -1,0 +1,582 @@
+package httpserver
+
+import (
+	"bytes"
+	"strings"
+)
+
+// RequestHead is a parsed and validated HTTP/1.x request head. All its
+// strings share one backing allocation copied from the input, so the input
+// buffer may be reused as soon as ParseRequestHead returns.
+//
+// A RequestHead is owned by the connection that parsed it (loop-owned); it
+// is immutable by convention once handed to a handler.
+type RequestHead struct {
+	Method string // method token, case-sensitive ("GET")
+	Target string // request-target exactly as received
+
+	// Path and RawQuery split Target: for origin-form and absolute-form,
+	// Path is the (still percent-encoded) path, "/" when an absolute-form
+	// target has none, and RawQuery what follows the first '?'. For
+	// asterisk-form (OPTIONS *) Path is "*"; for authority-form (CONNECT)
+	// both are empty.
+	Path     string
+	RawQuery string
+
+	Proto      string // "HTTP/1.1" or "HTTP/1.0"
+	ProtoMajor int
+	ProtoMinor int
+
+	Header Header
+
+	// Host is the authority of an absolute-form or authority-form target,
+	// otherwise the Host field value (possibly empty; always present for
+	// HTTP/1.1, optional for HTTP/1.0).
+	Host string
+
+	// ContentLength is the declared Content-Length, or -1 when absent.
+	// A request with neither Content-Length nor Chunked has no body
+	// (RFC 9112 §6.3 rule 7), so -1 means "zero bytes" for a request.
+	ContentLength int64
+
+	// Chunked is true when the body uses the chunked transfer coding (the
+	// only Transfer-Encoding accepted); decode it with ChunkedDecoder.
+	Chunked bool
+
+	// KeepAlive is true when the connection may carry another request after
+	// this one: HTTP/1.1 unless Connection lists "close"; HTTP/1.0 only if
+	// Connection lists "keep-alive" and not "close".
+	KeepAlive bool
+
+	// Expect100Continue is true for "Expect: 100-continue" on HTTP/1.1 (RFC
+	// 9110 §10.1.1 has servers ignore it on HTTP/1.0). Any other expectation
+	// is rejected with 417.
+	Expect100Continue bool
+
+	// Upgrade is the Upgrade field value when an HTTP/1.1 request's
+	// Connection lists "upgrade" (e.g. "websocket"), otherwise "". Use
+	// UpgradeTo to test for one protocol.
+	Upgrade string
+}
+
+// HasBody reports whether a body follows the head.
+func (r *RequestHead) HasBody() bool { return r.Chunked || r.ContentLength > 0 }
+
+// UpgradeTo reports whether the request asks to upgrade to protocol
+// (compared case-insensitively against each element of Upgrade, ignoring
+// any "/version" suffix); protocol must be lower case, e.g. "websocket".
+func (r *RequestHead) UpgradeTo(protocol string) bool {
+	found := false
+	forEachListElement(r.Upgrade, func(elem string) bool {
+		if i := indexByteString(elem, '/'); i >= 0 {
+			elem = elem[:i]
+		}
+		found = equalFoldLower(elem, protocol)
+		return !found
+	})
+	return found
+}
+
+// fieldSpan locates one header field in the copied head string.
+type fieldSpan struct {
+	nameStart, nameEnd, valueStart, valueEnd int32
+}
+
+// ParseRequestHead parses and validates a complete request head: the request
+// line, the header field lines and the final empty line, each ending in
+// CRLF, as delivered by HeadScanner (a few leading empty lines are skipped
+// here too). It enforces lim itself, so it is safe on input that did not go
+// through a HeadScanner. head is not retained.
+//
+// Every failure is a *ParseError; besides the limits (414, 431) and framing
+// errors the scanner also reports, it rejects:
+//   - 505 for a well-formed HTTP-version other than HTTP/1.0 and HTTP/1.1;
+//   - 400 for a malformed request line or request-target: single SP
+//     separators only; origin-form for any method, absolute-form (http or
+//     https scheme, no userinfo) for any method, authority-form only and
+//     always for CONNECT, asterisk-form only for OPTIONS; no fragment,
+//     no bytes outside RFC 3986, valid percent-encoding;
+//   - 400 for obsolete line folding, whitespace before a colon, an empty or
+//     non-token field name, a field value byte other than VCHAR, obs-text,
+//     SP or HTAB;
+//   - 400 for a missing (HTTP/1.1), repeated or malformed Host;
+//   - 400 (ErrAmbiguousFraming) for Transfer-Encoding with Content-Length,
+//     Transfer-Encoding on HTTP/1.0, a final coding other than chunked,
+//     chunked applied twice, an empty Transfer-Encoding, more than one
+//     Content-Length field line (even with equal values), and a
+//     Content-Length that is not 1*DIGIT fitting in an int64 (so "+5",
+//     "-1", "0x10", "5,5" and "" are rejected; OWS around the value is
+//     field syntax and is allowed);
+//   - 501 (ErrUnsupportedTransferCoding) for any coding before a final
+//     chunked ("gzip, chunked"): we decode none;
+//   - 413 (ErrBodyTooLarge) for a Content-Length above lim.MaxBodyBytes;
+//   - 417 (ErrExpectationFailed) for an Expect other than 100-continue.
+func ParseRequestHead(head []byte, lim Limits) (*RequestHead, error) {
+	lim = lim.withDefaults()
+
+	pos := 0
+	for n := 0; bytes.HasPrefix(head[pos:], crlf); n++ {
+		if n == maxLeadingEmptyLines {
+			return nil, badRequest("too many empty lines before request line")
+		}
+		pos += 2
+	}
+	head = head[pos:]
+
+	// Request line.
+	lineEnd, err := findLineEnd(head, 0)
+	if err != nil {
+		if err == errNoLineEnd {
+			if len(head) > lim.MaxRequestLineBytes {
+				return nil, &ParseError{Status: 414, Reason: "request line too long", Kind: ErrRequestLineTooLong}
+			}
+			return nil, badRequest("incomplete request head")
+		}
+		return nil, err
+	}
+	if lineEnd > lim.MaxRequestLineBytes {
+		return nil, &ParseError{Status: 414, Reason: "request line too long", Kind: ErrRequestLineTooLong}
+	}
+	requestLineEnd := lineEnd
+
+	// Header field lines: validate and record spans.
+	var spanArray [32]fieldSpan
+	spans := spanArray[:0]
+	fieldStart := lineEnd + 2
+	pos = fieldStart
+	for {
+		lineEnd, err := findLineEnd(head, pos)
+		if err != nil {
+			if err == errNoLineEnd {
+				if len(head)-fieldStart > lim.MaxHeaderBytes {
+					return nil, headerTooLarge("header section too large")
+				}
+				return nil, badRequest("incomplete request head")
+			}
+			return nil, err
+		}
+		if lineEnd == pos {
+			if lineEnd+2 != len(head) {
+				return nil, badRequest("bytes after the end of the request head")
+			}
+			break
+		}
+		if lineEnd+2-fieldStart > lim.MaxHeaderBytes {
+			return nil, headerTooLarge("header section too large")
+		}
+		if len(spans) == lim.MaxHeaderCount {
+			return nil, headerTooLarge("too many header fields")
+		}
+		span, err := parseFieldLine(head, pos, lineEnd)
+		if err != nil {
+			return nil, err
+		}
+		spans = append(spans, span)
+		pos = lineEnd + 2
+	}
+
+	// One copy of the head, with field names in canonical form, backs every
+	// string of the result.
+	var b strings.Builder
+	b.Grow(len(head))
+	b.Write(head[:fieldStart])
+	last := fieldStart
+	for _, sp := range spans {
+		b.Write(head[last:sp.nameStart])
+		writeCanonicalName(&b, head[sp.nameStart:sp.nameEnd])
+		last = int(sp.nameEnd)
+	}
+	b.Write(head[last:])
+	s := b.String()
+
+	r := &RequestHead{ContentLength: -1}
+	if err := r.parseRequestLine(s[:requestLineEnd]); err != nil {
+		return nil, err
+	}
+	r.Header = make(Header, len(spans))
+	values := make([]string, len(spans))
+	for i, sp := range spans {
+		name := s[sp.nameStart:sp.nameEnd]
+		values[i] = s[sp.valueStart:sp.valueEnd]
+		if prev, ok := r.Header[name]; ok {
+			r.Header[name] = append(prev, values[i])
+		} else {
+			r.Header[name] = values[i : i+1 : i+1]
+		}
+	}
+	if err := r.interpretFields(lim); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+var crlf = []byte("\r\n")
+
+var errNoLineEnd = badRequest("no line end")
+
+// findLineEnd returns the offset of the CR ending the line that starts at
+// pos, checking for bare CR, bare LF and NUL on the way.
+func findLineEnd(head []byte, pos int) (int, error) {
+	i := bytes.IndexByte(head[pos:], '\n')
+	if i < 0 {
+		for _, c := range head[pos:] {
+			if c == 0 {
+				return 0, badRequest("NUL in request head")
+			}
+		}
+		if j := bytes.IndexByte(head[pos:], '\r'); j >= 0 && j+1 < len(head)-pos {
+			return 0, badRequest("bare CR in request head")
+		}
+		return 0, errNoLineEnd
+	}
+	end := pos + i
+	if i == 0 || head[end-1] != '\r' {
+		return 0, badRequest("bare LF in request head")
+	}
+	end--
+	for _, c := range head[pos:end] {
+		if c == '\r' {
+			return 0, badRequest("bare CR in request head")
+		}
+		if c == 0 {
+			return 0, badRequest("NUL in request head")
+		}
+	}
+	return end, nil
+}
+
+// parseFieldLine validates the field line head[start:end] (without CRLF):
+// field-name ":" OWS field-value OWS.
+func parseFieldLine(head []byte, start, end int) (fieldSpan, error) {
+	line := head[start:end]
+	if line[0] == ' ' || line[0] == '\t' {
+		return fieldSpan{}, badRequest("obsolete line folding in header")
+	}
+	colon := -1
+	for i, c := range line {
+		if c == ':' {
+			colon = i
+			break
+		}
+		if !isTokenChar[c] {
+			if c == ' ' || c == '\t' {
+				return fieldSpan{}, badRequest("whitespace between header field name and colon")
+			}
+			return fieldSpan{}, badRequest("invalid byte in header field name")
+		}
+	}
+	switch colon {
+	case -1:
+		return fieldSpan{}, badRequest("header field line without colon")
+	case 0:
+		return fieldSpan{}, badRequest("empty header field name")
+	}
+	vs, ve := colon+1, len(line)
+	for _, c := range line[vs:] {
+		if !isFieldValueChar(c) {
+			return fieldSpan{}, badRequest("invalid byte in header field value")
+		}
+	}
+	for vs < ve && (line[vs] == ' ' || line[vs] == '\t') {
+		vs++
+	}
+	for ve > vs && (line[ve-1] == ' ' || line[ve-1] == '\t') {
+		ve--
+	}
+	return fieldSpan{
+		nameStart: int32(start), nameEnd: int32(start + colon),
+		valueStart: int32(start + vs), valueEnd: int32(start + ve),
+	}, nil
+}
+
+// writeCanonicalName writes a valid field name the way
+// textproto.CanonicalMIMEHeaderKey spells it: upper case at the start and
+// after each '-', lower case elsewhere.
+func writeCanonicalName(b *strings.Builder, name []byte) {
+	upper := true
+	for _, c := range name {
+		if upper && 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		} else if !upper && 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b.WriteByte(c)
+		upper = c == '-'
+	}
+}
+
+func (r *RequestHead) parseRequestLine(line string) error {
+	sp1 := strings.IndexByte(line, ' ')
+	if sp1 < 0 {
+		return badRequest("malformed request line")
+	}
+	sp2 := strings.IndexByte(line[sp1+1:], ' ')
+	if sp2 < 0 {
+		return badRequest("malformed request line")
+	}
+	sp2 += sp1 + 1
+	r.Method, r.Target, r.Proto = line[:sp1], line[sp1+1:sp2], line[sp2+1:]
+
+	switch r.Proto {
+	case "HTTP/1.1":
+		r.ProtoMajor, r.ProtoMinor = 1, 1
+	case "HTTP/1.0":
+		r.ProtoMajor, r.ProtoMinor = 1, 0
+	default:
+		p := r.Proto
+		if len(p) == len("HTTP/x.y") && strings.HasPrefix(p, "HTTP/") && isDigit(p[5]) && p[6] == '.' && isDigit(p[7]) {
+			return &ParseError{Status: 505, Reason: "HTTP version not supported", Kind: ErrUnsupportedVersion}
+		}
+		return badRequest("malformed HTTP version")
+	}
+	if r.Method == "" {
+		return badRequest("empty method")
+	}
+	for i := 0; i < len(r.Method); i++ {
+		if !isTokenChar[r.Method[i]] {
+			return badRequest("invalid byte in method")
+		}
+	}
+	return r.parseTarget()
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+func (r *RequestHead) parseTarget() error {
+	t := r.Target
+	if t == "" {
+		return badRequest("empty request-target")
+	}
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if !isTargetChar[c] {
+			if c == '#' {
+				return badRequest("fragment in request-target")
+			}
+			return badRequest("invalid byte in request-target")
+		}
+		if c == '%' && (i+2 >= len(t) || !isHexDigit(t[i+1]) || !isHexDigit(t[i+2])) {
+			return badRequest("invalid percent-encoding in request-target")
+		}
+	}
+	switch {
+	case r.Method == "CONNECT":
+		// authority-form = uri-host ":" port (RFC 9112 §3.2.3).
+		colon := strings.LastIndexByte(t, ':')
+		if colon <= 0 || colon == len(t)-1 || !validHost(t) {
+			return badRequest("CONNECT requires an authority-form request-target")
+		}
+		for i := colon + 1; i < len(t); i++ {
+			if !isDigit(t[i]) {
+				return badRequest("CONNECT requires an authority-form request-target")
+			}
+		}
+		r.Host = t
+		return nil
+	case t == "*":
+		if r.Method != "OPTIONS" {
+			return badRequest("asterisk-form request-target is only allowed for OPTIONS")
+		}
+		r.Path = "*"
+		return nil
+	case t[0] == '/':
+		r.Path, r.RawQuery, _ = strings.Cut(t, "?")
+		return nil
+	}
+	// absolute-form: scheme "://" authority path-abempty [ "?" query ].
+	// We serve http and https URIs only, and reject userinfo, which RFC
+	// 9110 §4.2.4 deprecates as a phishing vector.
+	rest, ok := cutPrefixFold(t, "http://")
+	if !ok {
+		rest, ok = cutPrefixFold(t, "https://")
+	}
+	if !ok {
+		return badRequest("request-target is not origin-form or absolute-form with an http(s) scheme")
+	}
+	end := strings.IndexAny(rest, "/?")
+	if end < 0 {
+		end = len(rest)
+	}
+	authority := rest[:end]
+	if authority == "" || strings.IndexByte(authority, '@') >= 0 || !validHost(authority) {
+		return badRequest("invalid authority in absolute-form request-target")
+	}
+	r.Host = authority
+	r.Path, r.RawQuery, _ = strings.Cut(rest[end:], "?")
+	if r.Path == "" {
+		r.Path = "/"
+	}
+	return nil
+}
+
+func cutPrefixFold(s, lowerPrefix string) (string, bool) {
+	if len(s) >= len(lowerPrefix) && equalFoldLower(s[:len(lowerPrefix)], lowerPrefix) {
+		return s[len(lowerPrefix):], true
+	}
+	return s, false
+}
+
+// validHost checks a Host value or authority: uri-host [ ":" port ] with
+// RFC 3986 host bytes; an IP-literal's brackets must enclose the host.
+func validHost(h string) bool {
+	for i := 0; i < len(h); i++ {
+		if !isHostChar[h[i]] {
+			return false
+		}
+	}
+	if strings.HasPrefix(h, "[") {
+		end := strings.IndexByte(h, ']')
+		if end < 0 {
+			return false
+		}
+		h = h[end+1:]
+		if h != "" && h[0] != ':' {
+			return false
+		}
+	}
+	if strings.ContainsAny(h, "[]") {
+		return false
+	}
+	return true
+}
+
+// interpretFields applies the semantic and anti-smuggling rules to the header.
+func (r *RequestHead) interpretFields(lim Limits) error {
+	h := r.Header
+	http11 := r.ProtoMinor == 1
+
+	hosts := h["Host"]
+	switch {
+	case len(hosts) > 1:
+		return badRequest("repeated Host header")
+	case len(hosts) == 0 && http11:
+		return badRequest("missing Host header")
+	case len(hosts) == 1:
+		if !validHost(hosts[0]) {
+			return badRequest("malformed Host header")
+		}
+		if r.Host == "" {
+			r.Host = hosts[0]
+		}
+	}
+
+	contentLengths, hasContentLength := h["Content-Length"]
+	transferEncodings, hasTransferEncoding := h["Transfer-Encoding"]
+	if hasTransferEncoding {
+		if !http11 {
+			return ambiguous("Transfer-Encoding in an HTTP/1.0 request")
+		}
+		if hasContentLength {
+			return ambiguous("Transfer-Encoding together with Content-Length")
+		}
+		if err := r.parseTransferEncoding(transferEncodings); err != nil {
+			return err
+		}
+	}
+	if hasContentLength {
+		if len(contentLengths) > 1 {
+			return ambiguous("repeated Content-Length")
+		}
+		n, ok := parseContentLength(contentLengths[0])
+		if !ok {
+			return ambiguous("invalid Content-Length")
+		}
+		if n > lim.MaxBodyBytes {
+			return &ParseError{Status: 413, Reason: "Content-Length exceeds the body limit", Kind: ErrBodyTooLarge}
+		}
+		r.ContentLength = n
+	}
+
+	var closeConn, keepAlive, upgrade bool
+	for _, v := range h["Connection"] {
+		forEachListElement(v, func(elem string) bool {
+			switch {
+			case equalFoldLower(elem, "close"):
+				closeConn = true
+			case equalFoldLower(elem, "keep-alive"):
+				keepAlive = true
+			case equalFoldLower(elem, "upgrade"):
+				upgrade = true
+			}
+			return true
+		})
+	}
+	r.KeepAlive = !closeConn && (http11 || keepAlive)
+	if upgrade && http11 {
+		if u := h["Upgrade"]; len(u) > 0 {
+			r.Upgrade = u[0]
+		}
+	}
+
+	for _, v := range h["Expect"] {
+		unsupported := false
+		forEachListElement(v, func(elem string) bool {
+			if equalFoldLower(elem, "100-continue") {
+				r.Expect100Continue = http11
+				return true
+			}
+			unsupported = true
+			return false
+		})
+		if unsupported {
+			return &ParseError{Status: 417, Reason: "unsupported expectation", Kind: ErrExpectationFailed}
+		}
+	}
+	return nil
+}
+
+// parseTransferEncoding accepts exactly one coding, chunked, over all
+// Transfer-Encoding field lines. RFC 9112 §6.3 makes a final coding other
+// than chunked a 400 (the body length is unknowable); a coding we do not
+// implement before a final chunked is a 501 (RFC 9112 §6.1).
+func (r *RequestHead) parseTransferEncoding(values []string) error {
+	var codings, chunked int
+	var lastChunked, unsupported bool
+	for _, v := range values {
+		forEachListElement(v, func(elem string) bool {
+			codings++
+			lastChunked = equalFoldLower(elem, "chunked")
+			if lastChunked {
+				chunked++
+			} else {
+				unsupported = true
+			}
+			return true
+		})
+	}
+	switch {
+	case codings == 0:
+		return ambiguous("empty Transfer-Encoding")
+	case !lastChunked:
+		return ambiguous("final transfer coding is not chunked")
+	case chunked > 1:
+		return ambiguous("chunked transfer coding applied more than once")
+	case unsupported:
+		return &ParseError{Status: 501, Reason: "transfer coding not implemented", Kind: ErrUnsupportedTransferCoding}
+	}
+	r.Chunked = true
+	return nil
+}
+
+// parseContentLength accepts 1*DIGIT that fits in an int64 (RFC 9110 §8.6).
+// Lists ("5, 5") are rejected rather than deduplicated: simplest and safe.
+func parseContentLength(s string) (int64, bool) {
+	if s == "" || len(s) > 19 {
+		// 19 digits cover every int64 up to 9223372036854775807; longer
+		// values (even with leading zeros) are refused outright.
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !isDigit(c) {
+			return 0, false
+		}
+		d := int64(c - '0')
+		if n > (1<<63-1-d)/10 {
+			return 0, false
+		}
+		n = n*10 + d
+	}
+	return n, true
+}
