@@ -58,7 +58,8 @@ func NewXSRFToken() XSRFToken {
 // with a fresh random 4-byte mask each call, repeated over the token. The
 // same token thus looks different in every page, so a compressed response
 // does not leak it byte by byte (BREACH). issued is when the token was
-// first made; pass the one DecodeXSRF returned from the cookie to keep it.
+// first made (times before 1970 are written as 0); pass the one DecodeXSRF
+// returned from the cookie to keep it.
 // The result is also the value of the XSRF cookie itself.
 func EncodeXSRF(token XSRFToken, issued time.Time) string {
 	var mask [xsrfMaskSize]byte
