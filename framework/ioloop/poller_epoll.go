@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -14,12 +16,23 @@ import (
 // poller is the Linux backend: one epoll instance, an eventfd that
 // AddCallback writes to wake a sleeping loop, and a table from file
 // descriptor to handler. Everything except wake is loop-only.
+//
+// The loop never blocks an OS thread in epoll_wait. Its own epoll_wait
+// calls always use a zero timeout; to sleep, it parks in Go's scheduler
+// until the epoll descriptor itself turns readable (an epoll fd is readable
+// when it has ready events), through the runtime's netpoller. A thread
+// blocked in a raw system call keeps its P until the runtime's monitor
+// takes it back (20 µs to 10 ms later), which would starve the executor's
+// workers under GOMAXPROCS=1; parking costs nothing of the sort.
 type poller struct {
-	epfd     int
-	wakefd   int
-	events   [256]unix.EpollEvent
-	handlers []fdHandler // indexed by fd; nil for fds the loop does not own
-	wakeBuf  [8]byte
+	epfd        int
+	epollFile   *os.File        // epfd, registered with Go's netpoller
+	epollRaw    syscall.RawConn // waits on epollFile without blocking a thread
+	deadlineSet bool            // epollFile has a read deadline to clear
+	wakefd      int
+	events      [256]unix.EpollEvent
+	handlers    []fdHandler // indexed by fd; nil for fds the loop does not own
+	wakeBuf     [8]byte
 }
 
 func newPoller() (*poller, error) {
@@ -40,7 +53,21 @@ func newPoller() (*poller, error) {
 		unix.Close(wakefd)
 		return nil, fmt.Errorf("epoll_ctl add eventfd: %w", err)
 	}
-	return &poller{epfd: epfd, wakefd: wakefd}, nil
+	if err := unix.SetNonblock(epfd, true); err != nil {
+		unix.Close(epfd)
+		unix.Close(wakefd)
+		return nil, fmt.Errorf("set epoll fd non-blocking: %w", err)
+	}
+	// os.NewFile registers a non-blocking descriptor with the runtime's
+	// netpoller; from here on epollFile owns (and closes) epfd.
+	file := os.NewFile(uintptr(epfd), "ioloop-epoll")
+	raw, err := file.SyscallConn()
+	if err != nil {
+		file.Close()
+		unix.Close(wakefd)
+		return nil, fmt.Errorf("epoll fd raw conn: %w", err)
+	}
+	return &poller{epfd: epfd, epollFile: file, epollRaw: raw, wakefd: wakefd}, nil
 }
 
 // wake makes a sleeping epoll_wait return. Safe from any goroutine.
@@ -85,21 +112,15 @@ func (p *poller) forget(fd int) {
 	}
 }
 
-// wait sleeps in epoll_wait for at most timeout (negative: no limit) and
-// dispatches what is ready. Loop-only.
+// wait collects ready events, sleeping for at most timeout (negative: no
+// limit) when there are none, and dispatches them. Loop-only.
 func (p *poller) wait(l *Loop, timeout time.Duration) error {
-	ms := -1
-	if timeout >= 0 {
-		// Round up so a timer due in 0.4 ms does not become a busy loop of
-		// zero-timeout polls.
-		ms = int((timeout + time.Millisecond - 1) / time.Millisecond)
+	n, err := p.collect()
+	if err == nil && n == 0 && timeout != 0 {
+		n, err = p.sleep(timeout)
 	}
-	n, err := unix.EpollWait(p.epfd, p.events[:], ms)
 	if err != nil {
-		if errors.Is(err, unix.EINTR) {
-			return nil
-		}
-		return fmt.Errorf("epoll_wait: %w", err)
+		return err
 	}
 	for i := range n {
 		ev := &p.events[i]
@@ -115,6 +136,48 @@ func (p *poller) wait(l *Loop, timeout time.Duration) error {
 	}
 	l.stats.ioEvents.Add(uint64(n))
 	return nil
+}
+
+// collect runs epoll_wait without blocking.
+func (p *poller) collect() (int, error) {
+	for {
+		n, err := unix.EpollWait(p.epfd, p.events[:], 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return 0, fmt.Errorf("epoll_wait: %w", err)
+		}
+		return n, nil
+	}
+}
+
+// sleep parks the loop goroutine until the epoll fd has ready events or
+// timeout passes, then collects them.
+func (p *poller) sleep(timeout time.Duration) (int, error) {
+	switch {
+	case timeout > 0:
+		p.epollFile.SetReadDeadline(time.Now().Add(timeout))
+		p.deadlineSet = true
+	case p.deadlineSet:
+		p.epollFile.SetReadDeadline(time.Time{})
+		p.deadlineSet = false
+	}
+	var n int
+	var collectErr error
+	err := p.epollRaw.Read(func(uintptr) bool {
+		n, collectErr = p.collect()
+		return n > 0 || collectErr != nil // false: nothing yet, park until readable
+	})
+	switch {
+	case collectErr != nil:
+		return 0, collectErr
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return 0, nil
+	case err != nil:
+		return 0, fmt.Errorf("wait for epoll readiness: %w", err)
+	}
+	return n, nil
 }
 
 func epollToEvents(e uint32) Events {
@@ -134,7 +197,7 @@ func epollToEvents(e uint32) Events {
 
 func (p *poller) close() error {
 	unix.Close(p.wakefd)
-	return unix.Close(p.epfd)
+	return p.epollFile.Close()
 }
 
 // EpollBackend reports which backend this build uses: true for epoll.
