@@ -1,0 +1,32 @@
+// Package ioloop is the event loop: the counterpart of Tornado's
+// tornado.ioloop.IOLoop (and of the asyncio loop beneath it).
+//
+// One goroutine, the one that calls Run, runs everything the loop owns:
+// callbacks queued with AddCallback, timers (CallLater, CallAt,
+// PeriodicCallback), readiness handlers of connections, and the
+// continuations of executor work. They run one at a time, so the state they
+// touch needs no mutex; in exchange none of them may block. Blocking work
+// (a database call, bcrypt, a large file read) goes to an Executor with
+// RunInExecutor, which returns a concurrent.Future resolved back on the loop.
+//
+// On Linux connections are file descriptors registered with one epoll
+// instance, edge-triggered, with no goroutine per connection and no buffer
+// held by an idle one; an eventfd wakes the loop when another goroutine
+// adds a callback. The loop sleeps by parking in Go's scheduler on the
+// epoll descriptor, never by blocking a thread. Elsewhere (or on Linux with
+// -tags ioloop_portable) a portable backend with the same API drives each
+// connection with a reader and a writer goroutine that hand bytes to the
+// loop. conn.go states the contract both backends meet.
+//
+// Each iteration of Run: take the queued callbacks and run them; fire the
+// timers that are due; collect ready I/O (sleeping until the next timer if
+// nothing is queued) and run the handlers. A panic in any of them is
+// recovered and logged with its stack, and the loop goes on. Stats reports
+// the loop's health: callbacks run, loop lag percentiles, busy fraction,
+// executor queues, open connections and slow callbacks.
+//
+// Goroutines: AddCallback, Stop, Stats, OpenConns, NewExecutor and
+// Executor.Stats are safe from any goroutine. Everything else is loop-only:
+// call it from code running on the loop (or before Run starts). In -race
+// builds AssertOnLoop checks this, and loop-only methods call it.
+package ioloop
