@@ -1,0 +1,115 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestMigrationsAreNumberedInOrder(t *testing.T) {
+	steps, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(steps) < 2 || SchemaVersion() != len(steps) {
+		t.Fatalf("got %d steps, SchemaVersion %d", len(steps), SchemaVersion())
+	}
+	for i, step := range steps {
+		if step.version != i+1 {
+			t.Errorf("step %d (%s) has version %d", i, step.name, step.version)
+		}
+	}
+}
+
+// seedAt inserts rows valid at schema version k: a user, a room and two
+// messages (one soft-deleted once the columns exist), through plain SQL as
+// an older binary would have.
+func seedAt(t *testing.T, s *sqlHandle, k int) {
+	t.Helper()
+	if k < 1 {
+		return
+	}
+	s.exec(t, `INSERT INTO users (id, name, password_hash, created_at) VALUES (1, 'old', x'00', 1000)`)
+	s.exec(t, `INSERT INTO rooms (id, name, title, creator_id, created_at) VALUES (1, 'old-room', 'Old', 1, 1000)`)
+	s.exec(t, `INSERT INTO messages (id, room_id, author_id, body, created_at) VALUES (1, 1, 1, 'first', 1000)`)
+	s.exec(t, `INSERT INTO messages (id, room_id, author_id, body, created_at) VALUES (2, 1, 1, 'second', 2000)`)
+	if k >= 3 {
+		s.exec(t, `UPDATE messages SET deleted_at = 3000, deleted_by = 1 WHERE id = 2`)
+	}
+}
+
+func TestOpenMigratesFromEveryEarlierVersion(t *testing.T) {
+	steps, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := 0; k < len(steps); k++ {
+		t.Run(fmt.Sprintf("from_v%d", k), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "old.db")
+			old := openSQL(t, path)
+			if err := migrateTo(context.Background(), old.db, steps[:k]); err != nil {
+				t.Fatalf("build version %d: %v", k, err)
+			}
+			seedAt(t, old, k)
+			old.db.Close()
+
+			s := openTest(t, Config{Path: path})
+			assertVersion(t, s, len(steps))
+			if k >= 1 {
+				assertOldRowsReadable(t, s, k)
+			}
+			f := newFixture(t, s) // every table of the newest schema works
+			a := mustAppend(t, s, NewMessage{RoomID: f.room.ID, AuthorID: f.user.ID, Body: "new", ClientKey: "k"})
+			if k >= 1 && a.ID <= 2 {
+				t.Errorf("new message got id %d, want above the migrated ones", a.ID)
+			}
+			if _, err := s.ReportMessage(context.Background(), f.user.ID, a.ID, "spam"); err != nil {
+				t.Errorf("ReportMessage: %v", err)
+			}
+		})
+	}
+}
+
+func assertVersion(t *testing.T, s *Store, want int) {
+	t.Helper()
+	got, err := userVersion(context.Background(), s.readDB)
+	if err != nil || got != want {
+		t.Fatalf("user_version = %d, %v; want %d", got, err, want)
+	}
+}
+
+func assertOldRowsReadable(t *testing.T, s *Store, k int) {
+	t.Helper()
+	msgs, err := s.LatestMessages(context.Background(), 1, 10, PublicView)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 2 || msgs[0].Body != "first" || msgs[0].AuthorName != "old" {
+		t.Fatalf("migrated messages = %+v", msgs)
+	}
+	wantDeleted := k >= 3
+	if msgs[1].Deleted() != wantDeleted || (msgs[1].Body == "") != wantDeleted {
+		t.Errorf("message 2 after migration from v%d: deleted=%v body=%q", k, msgs[1].Deleted(), msgs[1].Body)
+	}
+}
+
+func TestOpenRefusesNewerSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "new.db")
+	s := openTest(t, Config{Path: path})
+	s.Close()
+	h := openSQL(t, path)
+	h.exec(t, fmt.Sprintf("PRAGMA user_version = %d", SchemaVersion()+1))
+	h.db.Close()
+
+	_, err := Open(context.Background(), Config{Path: path})
+	if !errors.Is(err, ErrNewerSchema) {
+		t.Fatalf("Open = %v, want ErrNewerSchema", err)
+	}
+	want := fmt.Sprintf("schema version %d but this binary knows only up to %d", SchemaVersion()+1, SchemaVersion())
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not say %q", err, want)
+	}
+}

@@ -1,0 +1,174 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// Role is what a user may do.
+type Role string
+
+const (
+	RoleUser      Role = "user"
+	RoleModerator Role = "moderator"
+	RoleAdmin     Role = "admin"
+)
+
+func (r Role) valid() bool { return r == RoleUser || r == RoleModerator || r == RoleAdmin }
+
+// User is a stored account.
+type User struct {
+	ID           int64
+	Name         string // unique, compared case-insensitively
+	PasswordHash []byte // bcrypt, computed by the caller
+	Role         Role
+	CreatedAt    time.Time
+	MutedUntil   time.Time // zero: not muted
+	BannedUntil  time.Time // zero: not banned
+	BanReason    string
+}
+
+// MutedAt reports whether the user is muted at t.
+func (u User) MutedAt(t time.Time) bool { return t.Before(u.MutedUntil) }
+
+// BannedAt reports whether the user is banned at t.
+func (u User) BannedAt(t time.Time) bool { return t.Before(u.BannedUntil) }
+
+// MaxNameLen bounds user and room names (in bytes).
+const MaxNameLen = 64
+
+const userColumns = `id, name, password_hash, role, created_at, muted_until, banned_until, ban_reason FROM users`
+
+// CreateUser stores a new user. It fails with ErrNameTaken if the name is
+// taken in any letter case, ErrInvalid for an empty or overlong name, an
+// empty hash or an unknown role.
+func (s *Store) CreateUser(ctx context.Context, name string, passwordHash []byte, role Role) (User, error) {
+	if name == "" || len(name) > MaxNameLen || len(passwordHash) == 0 || !role.valid() {
+		return User{}, fmt.Errorf("create user %q: %w: need a name of 1-%d bytes, a hash and a known role",
+			name, ErrInvalid, MaxNameLen)
+	}
+	u := User{Name: name, PasswordHash: passwordHash, Role: role, CreatedAt: now()}
+	err := s.writeTx(ctx, fmt.Sprintf("create user %q", name), func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx,
+			`INSERT INTO users (name, password_hash, role, created_at) VALUES (?, ?, ?, ?) RETURNING id`,
+			name, passwordHash, role, toMillis(u.CreatedAt)).Scan(&u.ID)
+	})
+	return u, err
+}
+
+// UserByID returns the user with that id, or ErrNotFound.
+func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
+	return s.queryUser(ctx, fmt.Sprintf("user %d", id), `SELECT `+userColumns+` WHERE id = ?`, id)
+}
+
+// UserByName returns the user with that name in any letter case, or ErrNotFound.
+func (s *Store) UserByName(ctx context.Context, name string) (User, error) {
+	return s.queryUser(ctx, fmt.Sprintf("user %q", name), `SELECT `+userColumns+` WHERE name = ?`, name)
+}
+
+// ListUsers returns up to limit users with ids above afterID, by id.
+func (s *Store) ListUsers(ctx context.Context, afterID int64, limit int) ([]User, error) {
+	return s.queryUsers(ctx, "list users",
+		`SELECT `+userColumns+` WHERE id > ? ORDER BY id LIMIT ?`, afterID, clampLimit(limit))
+}
+
+// ListBanned returns up to limit users banned at t with ids above afterID, by id.
+func (s *Store) ListBanned(ctx context.Context, t time.Time, afterID int64, limit int) ([]User, error) {
+	return s.queryUsers(ctx, "list banned",
+		`SELECT `+userColumns+` WHERE banned_until > ? AND id > ? ORDER BY id LIMIT ?`,
+		toMillis(t), afterID, clampLimit(limit))
+}
+
+// ListMuted returns up to limit users muted at t with ids above afterID, by id.
+func (s *Store) ListMuted(ctx context.Context, t time.Time, afterID int64, limit int) ([]User, error) {
+	return s.queryUsers(ctx, "list muted",
+		`SELECT `+userColumns+` WHERE muted_until > ? AND id > ? ORDER BY id LIMIT ?`,
+		toMillis(t), afterID, clampLimit(limit))
+}
+
+// SetRole changes a user's role and records it in the audit log.
+func (s *Store) SetRole(ctx context.Context, actorID, userID int64, role Role) error {
+	if !role.valid() {
+		return fmt.Errorf("set role: %w: unknown role %q", ErrInvalid, role)
+	}
+	return s.moderate(ctx, actorID, ActionSetRole, userTarget(userID), string(role),
+		`UPDATE users SET role = ? WHERE id = ?`, role, userID)
+}
+
+// MuteUser mutes a user until the given time (zero: unmute) and records it
+// in the audit log with the reason.
+func (s *Store) MuteUser(ctx context.Context, actorID, userID int64, until time.Time, reason string) error {
+	return s.moderate(ctx, actorID, ActionMute, userTarget(userID), untilDetails(until, reason),
+		`UPDATE users SET muted_until = ? WHERE id = ?`, nullMillis(until), userID)
+}
+
+// BanUser bans a user until the given time (zero: lift the ban) with a
+// reason shown to them, and records it in the audit log.
+func (s *Store) BanUser(ctx context.Context, actorID, userID int64, until time.Time, reason string) error {
+	return s.moderate(ctx, actorID, ActionBan, userTarget(userID), untilDetails(until, reason),
+		`UPDATE users SET banned_until = ?, ban_reason = ? WHERE id = ?`, nullMillis(until), reason, userID)
+}
+
+func userTarget(id int64) string { return fmt.Sprintf("user:%d", id) }
+
+func untilDetails(until time.Time, reason string) string {
+	if until.IsZero() {
+		return "lifted: " + reason
+	}
+	return "until " + until.UTC().Format(time.RFC3339) + ": " + reason
+}
+
+func (s *Store) queryUser(ctx context.Context, what, query string, args ...any) (User, error) {
+	users, err := s.queryUsers(ctx, what, query, args...)
+	if err != nil {
+		return User{}, err
+	}
+	if len(users) == 0 {
+		return User{}, fmt.Errorf("%s: %w", what, ErrNotFound)
+	}
+	return users[0], nil
+}
+
+func (s *Store) queryUsers(ctx context.Context, what, query string, args ...any) ([]User, error) {
+	return queryAll(ctx, s, what, query, scanUser, args...)
+}
+
+func scanUser(rows *sql.Rows) (User, error) {
+	var (
+		u                 User
+		createdAt         int64
+		mutedTo, bannedTo sql.NullInt64
+	)
+	err := rows.Scan(&u.ID, &u.Name, &u.PasswordHash, &u.Role, &createdAt, &mutedTo, &bannedTo, &u.BanReason)
+	u.CreatedAt = fromMillis(createdAt)
+	u.MutedUntil = fromNullMillis(mutedTo)
+	u.BannedUntil = fromNullMillis(bannedTo)
+	return u, err
+}
+
+// queryAll runs a read on the reader pool and scans every row with scan.
+func queryAll[T any](ctx context.Context, s *Store, what, query string,
+	scan func(*sql.Rows) (T, error), args ...any) ([]T, error) {
+	if err := s.checkOpen(what); err != nil {
+		return nil, err
+	}
+	rows, err := s.readDB.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, classify(err))
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, classify(err))
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, classify(err))
+	}
+	return out, nil
+}
