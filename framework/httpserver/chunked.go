@@ -110,7 +110,7 @@ func chunkError(reason string) (int, []byte, error) {
 // Split implements bufio.SplitFunc; see the type comment.
 func (d *ChunkedDecoder) Split(data []byte, atEOF bool) (advance int, token []byte, err error) {
 	if !d.limitsLoaded {
-		d.lim, d.limitsLoaded = d.Limits.withDefaults(), true
+		d.lim, d.limitsLoaded = d.Limits.WithDefaults(), true
 	}
 	if d.state == chunkDone {
 		return 0, nil, bufio.ErrFinalToken

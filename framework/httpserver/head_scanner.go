@@ -61,7 +61,7 @@ func (s *HeadScanner) restart() {
 // guarantee) unless the previous call returned a token or an error.
 func (s *HeadScanner) Split(data []byte, atEOF bool) (advance int, token []byte, err error) {
 	if !s.limitsLoaded {
-		s.lim, s.limitsLoaded = s.Limits.withDefaults(), true
+		s.lim, s.limitsLoaded = s.Limits.WithDefaults(), true
 	}
 	if len(data) < s.scanned {
 		// The caller did not keep the bytes it showed us; rescan.

@@ -52,8 +52,9 @@ const (
 // unbounded number would let a client hold a connection busy for free.
 const maxLeadingEmptyLines = 4
 
-// withDefaults returns l with every zero (or negative) field replaced by its default.
-func (l Limits) withDefaults() Limits {
+// WithDefaults returns l with every zero (or negative) field replaced by its
+// default, so a caller can read the effective limits (e.g. MaxBodyBytes).
+func (l Limits) WithDefaults() Limits {
 	if l.MaxRequestLineBytes <= 0 {
 		l.MaxRequestLineBytes = DefaultMaxRequestLineBytes
 	}

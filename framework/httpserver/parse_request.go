@@ -112,7 +112,7 @@ type fieldSpan struct {
 //   - 413 (ErrBodyTooLarge) for a Content-Length above lim.MaxBodyBytes;
 //   - 417 (ErrExpectationFailed) for an Expect other than 100-continue.
 func ParseRequestHead(head []byte, lim Limits) (*RequestHead, error) {
-	lim = lim.withDefaults()
+	lim = lim.WithDefaults()
 
 	pos := 0
 	for n := 0; bytes.HasPrefix(head[pos:], crlf); n++ {

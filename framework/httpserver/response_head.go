@@ -69,7 +69,9 @@ func validFieldName(name string) bool {
 	return true
 }
 
-// StatusText returns the reason phrase for a status code (RFC 9110 §15),
+// StatusText returns the RFC 9110 §15 reason phrase for a status code (so
+// 413 is "Content Too Large", where net/http still says "Request Entity Too
+// Large"),
 // or "" for an unknown code: the reason phrase may be empty
 // ("HTTP/1.1 599 \r\n" is valid) and clients must not depend on it.
 func StatusText(code int) string {
