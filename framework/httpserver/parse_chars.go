@@ -43,7 +43,9 @@ var isTargetChar = func() (t [256]bool) {
 }()
 
 // isHostChar reports whether c may appear in a Host value or an authority:
-// unreserved / sub-delims / ":" / "%" / "[" / "]" (RFC 3986 §3.2.2).
+// unreserved / sub-delims / ":" / "[" / "]" (RFC 3986 §3.2.2). Percent-
+// encoding is refused: no host a browser sends needs it, and decoders
+// disagree about it.
 var isHostChar = func() (t [256]bool) {
 	for c := 'a'; c <= 'z'; c++ {
 		t[c] = true
@@ -54,7 +56,7 @@ var isHostChar = func() (t [256]bool) {
 	for c := '0'; c <= '9'; c++ {
 		t[c] = true
 	}
-	for _, c := range "-._~!$&'()*+,;=:%[]" {
+	for _, c := range "-._~!$&'()*+,;=:[]" {
 		t[c] = true
 	}
 	return t

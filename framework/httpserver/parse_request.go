@@ -416,26 +416,37 @@ func cutPrefixFold(s, lowerPrefix string) (string, bool) {
 	return s, false
 }
 
-// validHost checks a Host value or authority: uri-host [ ":" port ] with
-// RFC 3986 host bytes; an IP-literal's brackets must enclose the host.
+// validHost checks a Host value or authority: uri-host [ ":" port ] where
+// uri-host is an IP-literal in brackets or a reg-name / IPv4 address of RFC
+// 3986 host bytes (no ':'), and port is *DIGIT.
 func validHost(h string) bool {
 	for i := 0; i < len(h); i++ {
 		if !isHostChar[h[i]] {
 			return false
 		}
 	}
+	port := ""
 	if strings.HasPrefix(h, "[") {
 		end := strings.IndexByte(h, ']')
-		if end < 0 {
+		if end < 0 || strings.ContainsAny(h[1:end], "[") {
 			return false
 		}
-		h = h[end+1:]
-		if h != "" && h[0] != ':' {
+		port = h[end+1:]
+		if port != "" && port[0] != ':' {
 			return false
 		}
-	}
-	if strings.ContainsAny(h, "[]") {
+	} else if i := strings.IndexByte(h, ':'); i >= 0 {
+		port = h[i:]
+		if strings.ContainsAny(h[:i], "[]") {
+			return false
+		}
+	} else if strings.ContainsAny(h, "[]") {
 		return false
+	}
+	for i := 1; i < len(port); i++ {
+		if !isDigit(port[i]) {
+			return false
+		}
 	}
 	return true
 }
@@ -558,12 +569,11 @@ func (r *RequestHead) parseTransferEncoding(values []string) error {
 	return nil
 }
 
-// parseContentLength accepts 1*DIGIT that fits in an int64 (RFC 9110 §8.6).
+// parseContentLength accepts 1*DIGIT that fits in an int64 (RFC 9110 §8.6),
+// leading zeros included (as net/http does; the header limit bounds them).
 // Lists ("5, 5") are rejected rather than deduplicated: simplest and safe.
 func parseContentLength(s string) (int64, bool) {
-	if s == "" || len(s) > 19 {
-		// 19 digits cover every int64 up to 9223372036854775807; longer
-		// values (even with leading zeros) are refused outright.
+	if s == "" {
 		return 0, false
 	}
 	var n int64

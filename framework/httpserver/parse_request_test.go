@@ -215,7 +215,9 @@ var parseCases = []parseCase{
 	{name: "Content-Length inner space", raw: "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1 0\r\n\r\n", status: 400},
 	{name: "Content-Length empty", raw: "POST / HTTP/1.1\r\nHost: h\r\nContent-Length:\r\n\r\n", status: 400},
 	{name: "Content-Length overflows int64", raw: "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 9223372036854775808\r\n\r\n", status: 400},
-	{name: "Content-Length twenty digits", raw: "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 00000000000000000001\r\n\r\n", status: 400},
+	{name: "Content-Length twenty digits with leading zeros", raw: "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 00000000000000000001\r\n\r\n",
+		check: wantFields("POST", "/", "", "h", 1, false, true)},
+	{name: "Content-Length twenty significant digits", raw: "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10000000000000000000\r\n\r\n", status: 400},
 	{name: "Content-Length above body limit", raw: "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10485761\r\n\r\n", status: 413},
 	{name: "Content-Length at body limit", raw: "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10485760\r\n\r\n",
 		check: wantFields("POST", "/", "", "h", 10485760, false, true)},
@@ -283,7 +285,7 @@ func TestParseErrorKinds(t *testing.T) {
 // limitCase builds a request whose request line, header bytes or header
 // count sits exactly at, or one over, a limit.
 func limitCases(lim Limits) []parseCase {
-	l := lim.withDefaults()
+	l := lim.WithDefaults()
 	pad := func(n int) string { return strings.Repeat("a", n) }
 	// Request line "GET /aaa HTTP/1.1" of exactly n bytes.
 	requestLine := func(n int) string { return "GET /" + pad(n-len("GET / HTTP/1.1")) + " HTTP/1.1" }
