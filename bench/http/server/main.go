@@ -1,0 +1,98 @@
+// Command server is the HTTP benchmark's target, in two implementations
+// behind one flag so they are compared like for like:
+//
+//	-impl loop     the framework's httpserver on one event loop
+//	-impl nethttp  the standard library's net/http
+//
+// Both answer GET /hello with "Hello, world" (text/plain). The web layer's
+// templ page is measured by running cmd/chat itself.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+
+	"chat/framework/httpserver"
+	"chat/framework/ioloop"
+)
+
+var hello = []byte("Hello, world")
+
+func main() {
+	impl := flag.String("impl", "loop", "loop or nethttp")
+	addr := flag.String("addr", "127.0.0.1:0", "listen address")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile here until SIGINT")
+	flag.Parse()
+	if *cpuProfile != "" {
+		stop := startProfile(*cpuProfile)
+		defer stop()
+	}
+	switch *impl {
+	case "loop":
+		runLoop(*addr)
+	case "nethttp":
+		runNetHTTP(*addr)
+	default:
+		log.Fatalf("unknown -impl %q", *impl)
+	}
+}
+
+func announce(a net.Addr) { fmt.Printf("listening %s pid %d\n", a, os.Getpid()) }
+
+func runLoop(addr string) {
+	l, err := ioloop.New(ioloop.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv := &httpserver.Server{Loop: l, Handler: httpserver.HandlerFunc(func(w *httpserver.ResponseWriter, r *httpserver.Request) {
+		if r.Path != "/hello" {
+			w.SendError(404, "")
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write(hello)
+		w.Finish()
+	})}
+	l.AddCallback(func() {
+		a, err := srv.Listen(addr)
+		if err != nil {
+			log.Fatal(err)
+		}
+		announce(a)
+	})
+	interrupted := make(chan os.Signal, 1)
+	signal.Notify(interrupted, os.Interrupt)
+	go func() { <-interrupted; l.Stop() }()
+	if err := l.Run(); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func startProfile(path string) func() {
+	f, err := os.Create(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	pprof.StartCPUProfile(f)
+	return func() { pprof.StopCPUProfile(); f.Close() }
+}
+
+func runNetHTTP(addr string) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /hello", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write(hello)
+	})
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	announce(ln.Addr())
+	log.Fatal(http.Serve(ln, mux))
+}

@@ -1,0 +1,290 @@
+package httpserver
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"chat/framework/ioloop"
+	"chat/framework/iostream"
+)
+
+// connPhase is where a connection is in its request cycle.
+type connPhase uint8
+
+const (
+	phaseIdle        connPhase = iota // waiting for the first byte of a request
+	phaseHead                         // reading a request head
+	phaseBody                         // reading a request body
+	phaseHandling                     // the handler has the request
+	phaseClosing                      // an error response is draining; then close
+	phaseHijacked                     // the stream belongs to someone else (WebSocket)
+	phaseClosed
+)
+
+// conn is one HTTP/1.x connection: it reads a request, hands it to the
+// handler, writes the response, and loops while keep-alive allows. Requests
+// are served one at a time, so pipelined requests are answered in order.
+// Loop-owned.
+type conn struct {
+	srv     *Server
+	stream  *iostream.Stream
+	scanner HeadScanner
+	phase   connPhase
+	resp    *ResponseWriter // the response in progress, nil between requests
+
+	// One lazy timer enforces the current phase's deadline: moving the
+	// deadline is a field store; the timer, when it fires early, re-arms
+	// for the remainder.
+	deadline time.Time
+	timer    *ioloop.Timer
+}
+
+// setDeadline makes the connection time out d from now.
+func (c *conn) setDeadline(d time.Duration) {
+	c.deadline = time.Now().Add(d)
+	if c.timer == nil {
+		c.timer = c.srv.Loop.CallAt(c.deadline, c.checkDeadline)
+	}
+}
+
+func (c *conn) clearDeadline() { c.deadline = time.Time{} }
+
+func (c *conn) checkDeadline() {
+	c.timer = nil
+	if c.deadline.IsZero() || c.phase == phaseClosed || c.phase == phaseHijacked {
+		return
+	}
+	if now := time.Now(); now.Before(c.deadline) {
+		c.timer = c.srv.Loop.CallAt(c.deadline, c.checkDeadline)
+		return
+	}
+	c.timedOut()
+}
+
+// timedOut ends a connection whose client was too slow: an idle one
+// quietly, one caught mid-request with 408.
+func (c *conn) timedOut() {
+	switch c.phase {
+	case phaseIdle:
+		c.stream.Close(nil)
+	case phaseHead, phaseBody:
+		c.fail(408, "request timed out")
+	default:
+		c.stream.Close(errors.New("httpserver: timed out"))
+	}
+}
+
+// readHead waits for the next request head. A new connection gets the
+// header timeout; a kept-alive one the idle timeout until bytes arrive.
+func (c *conn) readHead(first bool) {
+	c.phase = phaseIdle
+	if first {
+		c.setDeadline(c.srv.headerTimeout())
+	} else {
+		c.setDeadline(c.srv.idleTimeout())
+	}
+	c.stream.ReadScan(c.scanHead, c.onHead)
+}
+
+// scanHead wraps the head scanner to notice the first byte of a request,
+// which ends the idle wait and starts the header timeout.
+func (c *conn) scanHead(data []byte, atEOF bool) (int, []byte, error) {
+	if c.phase == phaseIdle && len(data) > 0 {
+		c.phase = phaseHead
+		c.setDeadline(c.srv.headerTimeout())
+	}
+	return c.scanner.Split(data, atEOF)
+}
+
+func (c *conn) onHead(head []byte, err error) {
+	if err != nil {
+		c.readFailed(err)
+		return
+	}
+	h, err := ParseRequestHead(head, c.srv.limit)
+	if err != nil {
+		c.fail(StatusOf(err), err.Error())
+		return
+	}
+	req := newRequest(c, h)
+	if !h.HasBody() {
+		c.dispatch(req)
+		return
+	}
+	c.phase = phaseBody
+	c.setDeadline(c.srv.bodyTimeout())
+	if h.Expect100Continue {
+		// The client waits for this before sending the body; limits on
+		// the declared length were checked by ParseRequestHead.
+		c.stream.QueueWrite(continueResponse)
+	}
+	if h.Chunked {
+		c.readChunked(req, &ChunkedDecoder{Limits: c.srv.limit, KeepTrailers: true})
+		return
+	}
+	c.readFixed(req, int(h.ContentLength))
+}
+
+var continueResponse = []byte("HTTP/1.1 100 Continue\r\n\r\n")
+
+// readFailed handles a failed head or body read: a client that simply went
+// away is closed quietly, a malformed request gets its error status.
+func (c *conn) readFailed(err error) {
+	var parseErr *ParseError
+	switch {
+	case c.stream.Closed():
+		return
+	case errors.Is(err, io.EOF), errors.Is(err, ErrIncomplete) && c.phase == phaseIdle:
+		c.stream.Close(nil)
+	case errors.As(err, &parseErr):
+		c.fail(parseErr.Status, parseErr.Reason)
+	case errors.Is(err, iostream.ErrBufferFull):
+		c.fail(431, "request head too large")
+	default:
+		c.stream.Close(err)
+	}
+}
+
+// readFixed reads a Content-Length body: in one piece when it fits the
+// stream's buffer, otherwise piece by piece.
+func (c *conn) readFixed(req *Request, n int) {
+	body := make([]byte, 0, n)
+	var next iostream.ReadCallback
+	next = func(data []byte, err error) {
+		if err != nil {
+			c.readFailed(fmt.Errorf("%w: body: %w", ErrIncomplete, err))
+			return
+		}
+		body = append(body, data...)
+		if len(body) < n {
+			c.stream.ReadPartial(n-len(body), next)
+			return
+		}
+		req.Body = body
+		c.dispatch(req)
+	}
+	c.stream.ReadPartial(n, next)
+}
+
+// readChunked reads a chunked body token by token.
+func (c *conn) readChunked(req *Request, dec *ChunkedDecoder) {
+	var body []byte
+	var next iostream.ReadCallback
+	next = func(data []byte, err error) {
+		if err != nil {
+			c.readFailed(err)
+			return
+		}
+		body = append(body, data...)
+		if !dec.Done() {
+			c.stream.ReadScan(dec.Split, next)
+			return
+		}
+		req.Body, req.Trailer = body, dec.Trailer()
+		c.dispatch(req)
+	}
+	c.stream.ReadScan(dec.Split, next)
+}
+
+// dispatch hands a complete request to the handler. No timeout runs while
+// the handler works: a long poll may legitimately park for minutes, and the
+// stream's close callback tells it if the client leaves.
+func (c *conn) dispatch(req *Request) {
+	c.phase = phaseHandling
+	c.clearDeadline()
+	w := newResponseWriter(c, req)
+	c.resp = w
+	defer func() {
+		if r := recover(); r != nil {
+			c.srv.errorLog().Error("httpserver: handler panicked", "panic", r,
+				"method", req.Method, "path", req.Path, "stack", stack())
+			if !w.headerSent && !w.finished {
+				w.reset()
+				w.SendError(500, "")
+				return
+			}
+			c.stream.Close(fmt.Errorf("httpserver: handler panicked: %v", r))
+		}
+	}()
+	c.srv.Handler.ServeHTTP(w, req)
+}
+
+// responseDone runs when a response has been handed to the stream.
+func (c *conn) responseDone(w *ResponseWriter) {
+	c.resp = nil
+	if c.phase == phaseHijacked || c.stream.Closed() {
+		return
+	}
+	if w.closeAfter {
+		c.closeGracefully()
+		return
+	}
+	c.readHead(false)
+}
+
+// fail answers a request the server could not accept and closes the
+// connection.
+func (c *conn) fail(status int, reason string) {
+	if c.phase == phaseClosing || c.stream.Closed() {
+		return
+	}
+	body := StatusText(status)
+	if reason != "" {
+		body += ": " + reason
+	}
+	body += "\n"
+	h := Header{}
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("Content-Length", fmt.Sprint(len(body)))
+	h.Set("Connection", "close")
+	h.Set("Date", c.srv.date.Value(time.Now()))
+	out := AppendResponseHead(nil, 1, 1, status, h)
+	out = append(out, body...)
+	c.stream.QueueWrite(out)
+	c.closeGracefully()
+}
+
+// lingerTimeout bounds how long a connection being closed after an error
+// may keep sending before it is cut off.
+const lingerTimeout = 2 * time.Second
+
+// closeGracefully sends FIN after the queued response and reads (and
+// discards) what the client still sends until it closes too. Closing at
+// once while unread request bytes sit in the kernel would send a reset,
+// which can destroy the response before the client reads it.
+func (c *conn) closeGracefully() {
+	c.phase = phaseClosing
+	c.stream.CloseWrite()
+	c.deadline = time.Now().Add(lingerTimeout)
+	if c.timer == nil {
+		c.timer = c.srv.Loop.CallAt(c.deadline, c.checkDeadline)
+	}
+	var discard iostream.ReadCallback
+	discard = func(_ []byte, err error) {
+		if err != nil {
+			c.stream.Close(nil)
+			return
+		}
+		c.stream.ReadPartial(0, discard)
+	}
+	if !c.stream.Reading() {
+		c.stream.ReadPartial(0, discard)
+	}
+}
+
+// onStreamClosed runs once when the connection closes, for any reason.
+func (c *conn) onStreamClosed(cause error) {
+	if c.phase == phaseHijacked {
+		return
+	}
+	c.phase = phaseClosed
+	if c.timer != nil {
+		c.timer.Cancel()
+		c.timer = nil
+	}
+	if w := c.resp; w != nil && !w.finished {
+		w.connectionClosed()
+	}
+}

@@ -1,0 +1,349 @@
+package httpserver
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"chat/framework/concurrent"
+	"chat/framework/iostream"
+)
+
+// ErrResponseFinished is returned when writing to a finished response.
+var ErrResponseFinished = errors.New("httpserver: response already finished")
+
+// ResponseWriter builds the response to one request. Write buffers; Finish
+// sends everything in one write, adding Content-Length, an ETag (answering
+// 304 when the client's If-None-Match matches) and gzip when the client
+// accepts it. Flush instead starts streaming: the head goes out with
+// Transfer-Encoding: chunked and each Flush sends what was written since.
+//
+// Loop-owned. A handler may return before finishing; it then must call
+// Finish later on the loop, unless the client went away first (see
+// OnConnectionClose).
+type ResponseWriter struct {
+	conn *conn
+	req  *Request
+
+	status       int
+	header       Header
+	body         []byte
+	headerSent   bool // streaming has begun
+	chunked      bool
+	finished     bool
+	closeAfter   bool // close the connection after this response
+	hijacked     bool
+	bytesSent    int
+	onConnClosed []func()
+}
+
+func newResponseWriter(c *conn, req *Request) *ResponseWriter {
+	return &ResponseWriter{conn: c, req: req, status: 200, header: Header{}, closeAfter: !req.KeepAlive}
+}
+
+// Header returns the response header fields to set before the head is sent.
+func (w *ResponseWriter) Header() Header { return w.header }
+
+// Status returns the status code set so far (200 by default).
+func (w *ResponseWriter) Status() int { return w.status }
+
+// WriteHeader sets the status code. The head is sent by Flush or Finish.
+func (w *ResponseWriter) WriteHeader(status int) {
+	if status < 100 || status > 999 {
+		panic(fmt.Sprintf("httpserver: invalid status code %d", status))
+	}
+	w.status = status
+}
+
+// Write appends p to the response body buffer.
+func (w *ResponseWriter) Write(p []byte) (int, error) {
+	if w.finished {
+		return 0, ErrResponseFinished
+	}
+	w.body = append(w.body, p...)
+	return len(p), nil
+}
+
+// WriteString appends s to the response body buffer.
+func (w *ResponseWriter) WriteString(s string) (int, error) {
+	if w.finished {
+		return 0, ErrResponseFinished
+	}
+	w.body = append(w.body, s...)
+	return len(s), nil
+}
+
+// Finished reports whether Finish has run.
+func (w *ResponseWriter) Finished() bool { return w.finished }
+
+// Request returns the request this response answers.
+func (w *ResponseWriter) Request() *Request { return w.req }
+
+// OnConnectionClose registers fn to run if the client goes away before the
+// response is finished, so a parked long poll can drop its subscription at
+// once. Either Finish completes or these run: never both.
+func (w *ResponseWriter) OnConnectionClose(fn func()) {
+	w.onConnClosed = append(w.onConnClosed, fn)
+}
+
+func (w *ResponseWriter) connectionClosed() {
+	w.finished = true
+	callbacks := w.onConnClosed
+	w.onConnClosed = nil
+	for _, fn := range callbacks {
+		fn()
+	}
+}
+
+// reset drops everything written, for an error page after a panic.
+func (w *ResponseWriter) reset() {
+	w.status, w.header, w.body = 200, Header{}, nil
+}
+
+// SendError finishes the response with status and a short plain-text body
+// (message, or the status text). The web layer renders its own error pages.
+func (w *ResponseWriter) SendError(status int, message string) {
+	if w.finished || w.headerSent {
+		return
+	}
+	if message == "" {
+		message = StatusText(status)
+	}
+	w.header = Header{}
+	w.header.Set("Content-Type", "text/plain; charset=utf-8")
+	w.status = status
+	w.body = append(w.body[:0], message+"\n"...)
+	w.Finish()
+}
+
+// Flush sends the head (on the first call) and the body written so far as
+// a chunk, and returns a future that resolves once the kernel has it, so a
+// streaming handler can pace itself. HTTP/1.0 clients get the body
+// unframed and the connection closes at the end.
+func (w *ResponseWriter) Flush() *concurrent.Future[struct{}] {
+	if w.finished {
+		return concurrent.Failed[struct{}](ErrResponseFinished)
+	}
+	var out []byte
+	if !w.headerSent {
+		w.headerSent = true
+		w.chunked = w.req.ProtoMinor >= 1
+		if w.chunked {
+			w.header.Set("Transfer-Encoding", "chunked")
+		} else {
+			w.closeAfter = true
+		}
+		w.header.Del("Content-Length")
+		out = w.appendHead(nil)
+	}
+	out = w.appendChunk(out, w.body)
+	w.body = w.body[:0]
+	return w.conn.stream.Write(out)
+}
+
+func (w *ResponseWriter) appendChunk(out, data []byte) []byte {
+	if len(data) == 0 || w.req.Method == "HEAD" {
+		return out
+	}
+	w.bytesSent += len(data)
+	if !w.chunked {
+		return append(out, data...)
+	}
+	out = strconv.AppendInt(out, int64(len(data)), 16)
+	out = append(out, "\r\n"...)
+	out = append(out, data...)
+	return append(out, "\r\n"...)
+}
+
+// Finish completes the response and hands it to the connection, which
+// then reads the next request (keep-alive) or closes.
+func (w *ResponseWriter) Finish() {
+	if w.finished {
+		return
+	}
+	w.finished = true
+	c := w.conn
+	if c.stream.Closed() {
+		return
+	}
+	var out []byte
+	if w.headerSent {
+		out = w.appendChunk(nil, w.body)
+		if w.chunked && w.req.Method != "HEAD" {
+			out = append(out, "0\r\n\r\n"...)
+		}
+	} else {
+		out = w.completeResponse()
+	}
+	c.stream.QueueWrite(out)
+	w.logAccess()
+	c.responseDone(w)
+}
+
+// completeResponse renders head and body of a response whose body is all
+// in hand: here it gets its ETag, 304, gzip and Content-Length.
+func (w *ResponseWriter) completeResponse() []byte {
+	body := w.body
+	bodyAllowed := w.status >= 200 && w.status != 204 && w.status != 304
+	if !bodyAllowed {
+		body = nil
+	}
+	if bodyAllowed && w.header.Get("Content-Type") == "" {
+		w.header.Set("Content-Type", "text/html; charset=utf-8")
+	}
+	if w.status == 200 && (w.req.Method == "GET" || w.req.Method == "HEAD") && len(body) > 0 {
+		if w.header.Get("Etag") == "" {
+			w.header.Set("Etag", computeETag(body))
+		}
+		if etagMatches(w.req.Header.Get("If-None-Match"), w.header.Get("Etag")) {
+			w.status, body = 304, nil
+			w.header.Del("Content-Length")
+			bodyAllowed = false
+		}
+	}
+	if bodyAllowed && len(body) >= gzipMinBytes && w.gzipAllowed() {
+		body = gzipBody(body)
+		w.header.Set("Content-Encoding", "gzip")
+		if etag := w.header.Get("Etag"); strings.HasSuffix(etag, `"`) {
+			// Strong validators differ per encoding.
+			w.header.Set("Etag", etag[:len(etag)-1]+`-gzip"`)
+		}
+	}
+	if bodyAllowed {
+		w.header.Set("Content-Length", strconv.Itoa(len(body)))
+	}
+	out := w.appendHead(make([]byte, 0, 256+len(body)))
+	if w.req.Method != "HEAD" {
+		out = append(out, body...)
+		w.bytesSent = len(body)
+	}
+	return out
+}
+
+// appendHead adds the framing fields every response gets and renders it.
+func (w *ResponseWriter) appendHead(out []byte) []byte {
+	h := w.header
+	h.Set("Date", w.conn.srv.date.Value(time.Now()))
+	if w.closeAfter {
+		h.Set("Connection", "close")
+	} else if w.req.ProtoMinor == 0 {
+		h.Set("Connection", "keep-alive")
+	}
+	return AppendResponseHead(out, 1, 1, w.status, h)
+}
+
+// gzipMinBytes: bodies smaller than this are not worth compressing.
+const gzipMinBytes = 512
+
+func (w *ResponseWriter) gzipAllowed() bool {
+	if w.conn.srv.DisableGzip || w.header.Get("Content-Encoding") != "" || !compressible(w.header.Get("Content-Type")) {
+		return false
+	}
+	w.header.Add("Vary", "Accept-Encoding")
+	return acceptsGzip(w.req.Header.Values("Accept-Encoding"))
+}
+
+// acceptsGzip reads Accept-Encoding: gzip (or *) with a non-zero q value.
+func acceptsGzip(values []string) bool {
+	for _, v := range values {
+		for part := range strings.SplitSeq(v, ",") {
+			coding, params, _ := strings.Cut(part, ";")
+			coding = strings.ToLower(strings.TrimSpace(coding))
+			if coding != "gzip" && coding != "*" {
+				continue
+			}
+			q := 1.0
+			if name, value, ok := strings.Cut(strings.TrimSpace(params), "="); ok && strings.TrimSpace(name) == "q" {
+				q, _ = strconv.ParseFloat(strings.TrimSpace(value), 64)
+			}
+			return q > 0
+		}
+	}
+	return false
+}
+
+// compressible reports whether a content type is text-like enough for gzip.
+func compressible(contentType string) bool {
+	ct, _, _ := strings.Cut(strings.ToLower(contentType), ";")
+	ct = strings.TrimSpace(ct)
+	return strings.HasPrefix(ct, "text/") || ct == "application/json" || ct == "application/javascript" ||
+		ct == "application/xml" || ct == "image/svg+xml" || strings.HasSuffix(ct, "+json") || strings.HasSuffix(ct, "+xml")
+}
+
+var gzipWriters = sync.Pool{New: func() any { w, _ := gzip.NewWriterLevel(nil, gzip.DefaultCompression); return w }}
+
+func gzipBody(body []byte) []byte {
+	var buf bytes.Buffer
+	buf.Grow(len(body) / 2)
+	zw := gzipWriters.Get().(*gzip.Writer)
+	zw.Reset(&buf)
+	zw.Write(body)
+	zw.Close()
+	gzipWriters.Put(zw)
+	return buf.Bytes()
+}
+
+// computeETag is a strong validator over the body (FNV-1a, 64 bits: an
+// ETag needs to change when the body does, not to resist forgery).
+func computeETag(body []byte) string {
+	h := fnv.New64a()
+	h.Write(body)
+	return `"` + strconv.FormatUint(h.Sum64(), 16) + `"`
+}
+
+// etagMatches applies If-None-Match's weak comparison (RFC 9110 §13.1.2).
+func etagMatches(ifNoneMatch, etag string) bool {
+	if ifNoneMatch == "" || etag == "" {
+		return false
+	}
+	if strings.TrimSpace(ifNoneMatch) == "*" {
+		return true
+	}
+	want := strings.TrimPrefix(etag, "W/")
+	for candidate := range strings.SplitSeq(ifNoneMatch, ",") {
+		candidate = strings.TrimPrefix(strings.TrimSpace(candidate), "W/")
+		if candidate == want || candidate == strings.Replace(want, `-gzip"`, `"`, 1) {
+			return true
+		}
+	}
+	return false
+}
+
+// Hijack takes the connection over from the HTTP server (a WebSocket
+// upgrade does this after writing its 101 response): the server will not
+// read from or write to the stream again, and the returned stream is the
+// caller's to close. Bytes the client sent after the request head stay
+// buffered in the stream.
+func (w *ResponseWriter) Hijack() (*iostream.Stream, error) {
+	if w.finished || w.headerSent {
+		return nil, errors.New("httpserver: cannot hijack a response already started")
+	}
+	w.finished, w.hijacked = true, true
+	c := w.conn
+	c.phase = phaseHijacked
+	c.resp = nil
+	c.clearDeadline()
+	if c.timer != nil {
+		c.timer.Cancel()
+		c.timer = nil
+	}
+	w.status = 101
+	w.logAccess()
+	return c.stream, nil
+}
+
+func (w *ResponseWriter) logAccess() {
+	log := w.conn.srv.AccessLog
+	if log == nil {
+		return
+	}
+	r := w.req
+	log.Info("request", "method", r.Method, "path", r.Path, "status", w.status,
+		"bytes", w.bytesSent, "duration", time.Since(r.Received), "remote", r.RemoteIP)
+}

@@ -1,0 +1,136 @@
+package httpserver
+
+import (
+	"errors"
+	"log/slog"
+	"net"
+	"time"
+
+	"chat/framework/ioloop"
+	"chat/framework/iostream"
+	"chat/framework/tcpserver"
+)
+
+// Handler answers requests. ServeHTTP runs on the loop and must not block;
+// it may return before finishing the response and call w.Finish later from
+// another loop callback (a timer, a future's callback): that is how long
+// polls and executor work are written.
+type Handler interface {
+	ServeHTTP(w *ResponseWriter, r *Request)
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(w *ResponseWriter, r *Request)
+
+// ServeHTTP calls f(w, r).
+func (f HandlerFunc) ServeHTTP(w *ResponseWriter, r *Request) { f(w, r) }
+
+// Default timeouts. Each is configurable on Server.
+const (
+	// DefaultHeaderTimeout bounds reading a request head once its first
+	// byte has arrived (and the first head of a new connection): a client
+	// that trickles headers (slowloris) is cut off.
+	DefaultHeaderTimeout = 20 * time.Second
+	// DefaultBodyTimeout bounds reading a request body.
+	DefaultBodyTimeout = 60 * time.Second
+	// DefaultIdleTimeout bounds how long a keep-alive connection may wait
+	// for its next request.
+	DefaultIdleTimeout = 120 * time.Second
+)
+
+// Server is an HTTP/1.1 server on the event loop: Tornado's HTTPServer with
+// its HTTP1Connection. Set the fields, then call Listen (on the loop, or
+// before it runs); fields are read-only afterwards. Its methods are
+// loop-only.
+type Server struct {
+	Loop    *ioloop.Loop
+	Handler Handler
+	// Limits bounds request heads and bodies; see Limits for defaults.
+	Limits Limits
+	// HeaderTimeout, BodyTimeout and IdleTimeout: zero means the defaults
+	// above. No timeout runs while the handler works on a request.
+	HeaderTimeout, BodyTimeout, IdleTimeout time.Duration
+	// XHeaders trusts X-Real-IP / X-Forwarded-For for the client address
+	// and X-Forwarded-Proto / X-Scheme for the scheme, as Tornado's
+	// xheaders does. Enable it only behind a proxy that sets them.
+	XHeaders bool
+	// DisableGzip turns off compressing responses for clients that accept
+	// gzip.
+	DisableGzip bool
+	// MaxConnections and ReusePort configure the TCP layer (see
+	// tcpserver.Server).
+	MaxConnections int
+	ReusePort      bool
+	// AccessLog, when set, gets one line per finished request.
+	AccessLog *slog.Logger
+	// ErrorLog gets handler panics and protocol errors; nil means the
+	// loop's logger.
+	ErrorLog *slog.Logger
+
+	tcp   *tcpserver.Server
+	limit Limits // Limits with defaults applied
+	date  DateCache
+}
+
+// Listen starts serving on address ("host:port") and returns the bound
+// address. It may be called for several addresses.
+func (s *Server) Listen(address string) (net.Addr, error) {
+	if s.Loop == nil || s.Handler == nil {
+		return nil, errors.New("httpserver: Loop and Handler must be set before Listen")
+	}
+	if s.tcp == nil {
+		s.limit = s.Limits.WithDefaults()
+		s.tcp = &tcpserver.Server{
+			Loop:           s.Loop,
+			Handler:        s.serveConn,
+			MaxConnections: s.MaxConnections,
+			ListenOptions:  ioloop.ListenOptions{ReusePort: s.ReusePort, Backlog: 4096},
+			StreamOptions: iostream.Options{
+				// A head is bounded by the request line and header limits;
+				// bodies larger than the buffer are read in pieces.
+				MaxBufferSize: max(1<<20, s.limit.MaxRequestLineBytes+s.limit.MaxHeaderBytes+4096),
+			},
+		}
+	}
+	return s.tcp.Listen(address)
+}
+
+// Close stops accepting connections. Requests in flight go on.
+func (s *Server) Close() {
+	if s.tcp != nil {
+		s.tcp.Close()
+	}
+}
+
+// Stats returns the TCP layer's counters.
+func (s *Server) Stats() tcpserver.Stats {
+	if s.tcp == nil {
+		return tcpserver.Stats{}
+	}
+	return s.tcp.Stats()
+}
+
+func (s *Server) serveConn(stream *iostream.Stream) {
+	c := &conn{srv: s, stream: stream}
+	c.scanner.Limits = s.limit
+	stream.AddCloseCallback(c.onStreamClosed)
+	c.readHead(true)
+}
+
+func (s *Server) headerTimeout() time.Duration { return orDefault(s.HeaderTimeout, DefaultHeaderTimeout) }
+func (s *Server) bodyTimeout() time.Duration   { return orDefault(s.BodyTimeout, DefaultBodyTimeout) }
+func (s *Server) idleTimeout() time.Duration   { return orDefault(s.IdleTimeout, DefaultIdleTimeout) }
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+func (s *Server) errorLog() *slog.Logger {
+	if s.ErrorLog != nil {
+		return s.ErrorLog
+	}
+	return s.Loop.Logger()
+}
