@@ -155,6 +155,7 @@ var deliberateRejections = map[string]string{
 	"invalid authority in absolute-form request-target":                         "net/http accepts userinfo",
 	"malformed Host header":                                                     "we also check brackets and port digits, and refuse '%'",
 	"unsupported expectation":                                                   "net/http only looks for a 100-continue token",
+	"empty request-target":                                                      "net/http accepts CONNECT with an empty target",
 	"missing Host header":                                                       "net/http exempts CONNECT",
 	"whitespace after chunk size without extension":                             "net/http trims trailing whitespace",
 	"invalid chunk extension name":                                              "net/http does not validate chunk extensions",

@@ -2,6 +2,7 @@ package httpserver
 
 import (
 	"bytes"
+	"net/netip"
 	"strings"
 )
 
@@ -124,7 +125,7 @@ func ParseRequestHead(head []byte, lim Limits) (*RequestHead, error) {
 	head = head[pos:]
 
 	// Request line.
-	lineEnd, err := findLineEnd(head, 0)
+	lineEnd, err := findLineEnd(head, 0, true)
 	if err != nil {
 		if err == errNoLineEnd {
 			if len(head) > lim.MaxRequestLineBytes {
@@ -145,7 +146,7 @@ func ParseRequestHead(head []byte, lim Limits) (*RequestHead, error) {
 	fieldStart := lineEnd + 2
 	pos = fieldStart
 	for {
-		lineEnd, err := findLineEnd(head, pos)
+		lineEnd, err := findLineEnd(head, pos, false)
 		if err != nil {
 			if err == errNoLineEnd {
 				if len(head)-fieldStart > lim.MaxHeaderBytes {
@@ -215,8 +216,9 @@ var crlf = []byte("\r\n")
 var errNoLineEnd = badRequest("no line end")
 
 // findLineEnd returns the offset of the CR ending the line that starts at
-// pos, checking for bare CR, bare LF and NUL on the way.
-func findLineEnd(head []byte, pos int) (int, error) {
+// pos, checking for a bare LF, and for bare CR and NUL inside the line when
+// checkBytes is set (parseFieldLine checks field lines itself).
+func findLineEnd(head []byte, pos int, checkBytes bool) (int, error) {
 	i := bytes.IndexByte(head[pos:], '\n')
 	if i < 0 {
 		for _, c := range head[pos:] {
@@ -234,6 +236,9 @@ func findLineEnd(head []byte, pos int) (int, error) {
 		return 0, badRequest("bare LF in request head")
 	}
 	end--
+	if !checkBytes {
+		return end, nil
+	}
 	for _, c := range head[pos:end] {
 		if c == '\r' {
 			return 0, badRequest("bare CR in request head")
@@ -259,6 +264,9 @@ func parseFieldLine(head []byte, start, end int) (fieldSpan, error) {
 			break
 		}
 		if !isTokenChar[c] {
+			if err := controlByteError(c); err != nil {
+				return fieldSpan{}, err
+			}
 			if c == ' ' || c == '\t' {
 				return fieldSpan{}, badRequest("whitespace between header field name and colon")
 			}
@@ -274,6 +282,9 @@ func parseFieldLine(head []byte, start, end int) (fieldSpan, error) {
 	vs, ve := colon+1, len(line)
 	for _, c := range line[vs:] {
 		if !isFieldValueChar(c) {
+			if err := controlByteError(c); err != nil {
+				return fieldSpan{}, err
+			}
 			return fieldSpan{}, badRequest("invalid byte in header field value")
 		}
 	}
@@ -287,6 +298,17 @@ func parseFieldLine(head []byte, start, end int) (fieldSpan, error) {
 		nameStart: int32(start), nameEnd: int32(start + colon),
 		valueStart: int32(start + vs), valueEnd: int32(start + ve),
 	}, nil
+}
+
+// controlByteError names the framing errors a CR or NUL inside a line is.
+func controlByteError(c byte) error {
+	switch c {
+	case '\r':
+		return badRequest("bare CR in request head")
+	case 0:
+		return badRequest("NUL in request head")
+	}
+	return nil
 }
 
 // writeCanonicalName writes a valid field name the way
@@ -417,7 +439,7 @@ func cutPrefixFold(s, lowerPrefix string) (string, bool) {
 }
 
 // validHost checks a Host value or authority: uri-host [ ":" port ] where
-// uri-host is an IP-literal in brackets or a reg-name / IPv4 address of RFC
+// uri-host is an IPv6 address in brackets or a reg-name / IPv4 address of RFC
 // 3986 host bytes (no ':'), and port is *DIGIT.
 func validHost(h string) bool {
 	for i := 0; i < len(h); i++ {
@@ -428,7 +450,11 @@ func validHost(h string) bool {
 	port := ""
 	if strings.HasPrefix(h, "[") {
 		end := strings.IndexByte(h, ']')
-		if end < 0 || strings.ContainsAny(h[1:end], "[") {
+		if end < 0 {
+			return false
+		}
+		// IP-literal: an IPv6 address (IPvFuture is not supported).
+		if addr, err := netip.ParseAddr(h[1:end]); err != nil || !addr.Is6() || addr.Zone() != "" {
 			return false
 		}
 		port = h[end+1:]
