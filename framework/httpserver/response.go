@@ -215,7 +215,9 @@ func (w *ResponseWriter) completeResponse() []byte {
 			w.header.Set("Etag", etag[:len(etag)-1]+`-gzip"`)
 		}
 	}
-	if bodyAllowed {
+	// A HEAD handler may state the length of the body it did not write.
+	headWithLength := w.req.Method == "HEAD" && len(body) == 0 && w.header.Get("Content-Length") != ""
+	if bodyAllowed && !headWithLength {
 		w.header.Set("Content-Length", strconv.Itoa(len(body)))
 	}
 	out := w.appendHead(make([]byte, 0, 256+len(body)))

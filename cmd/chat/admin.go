@@ -1,0 +1,35 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"chat/store"
+)
+
+// ensureAdmin creates the first administrator when the database has no
+// users yet and prints its credentials once: they are not stored anywhere
+// in clear. It runs at startup, before the loop, so blocking is fine.
+func ensureAdmin(ctx context.Context, st *store.Store, out io.Writer) error {
+	users, err := st.ListUsers(ctx, 0, 1)
+	if err != nil {
+		return fmt.Errorf("look for users: %w", err)
+	}
+	if len(users) > 0 {
+		return nil
+	}
+	password := rand.Text() // 26 characters of base32 from crypto/rand
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		return fmt.Errorf("hash admin password: %w", err)
+	}
+	if _, err := st.CreateUser(ctx, "admin", hash, store.RoleAdmin); err != nil {
+		return fmt.Errorf("create admin: %w", err)
+	}
+	fmt.Fprintf(out, "\n  First start: created the administrator account.\n    user:     admin\n    password: %s\n  It is shown only now; keep it safe.\n\n", password)
+	return nil
+}

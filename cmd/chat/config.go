@@ -1,0 +1,63 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+)
+
+// config is everything the chat server can be told, from flags first and
+// the environment second (a platform sets PORT), with working defaults so
+// `go run ./cmd/chat` needs neither.
+type config struct {
+	Addr           string        // listen address; PORT overrides the port
+	DataDir        string        // SQLite file and generated secrets live here
+	XHeaders       bool          // trust X-Forwarded-* (behind a proxy)
+	MaxConnections int           // open connections at once
+	AccessLog      bool          // one log line per request
+	ShutdownGrace  time.Duration // how long Stop waits for queued work
+}
+
+func loadConfig(args []string) (config, error) {
+	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
+	c := config{}
+	fs.StringVar(&c.Addr, "addr", envOr("CHAT_ADDR", "127.0.0.1:8080"), "listen address (env CHAT_ADDR; PORT sets the port and listens on all interfaces)")
+	fs.StringVar(&c.DataDir, "data", envOr("CHAT_DATA_DIR", "data"), "data directory (env CHAT_DATA_DIR)")
+	fs.BoolVar(&c.XHeaders, "xheaders", envBool("CHAT_XHEADERS", false), "trust X-Forwarded-For/-Proto from a proxy (env CHAT_XHEADERS)")
+	fs.IntVar(&c.MaxConnections, "max-conns", envInt("CHAT_MAX_CONNS", 16000), "most open connections (env CHAT_MAX_CONNS)")
+	fs.BoolVar(&c.AccessLog, "access-log", envBool("CHAT_ACCESS_LOG", true), "log every request (env CHAT_ACCESS_LOG)")
+	c.ShutdownGrace = 5 * time.Second
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if port := os.Getenv("PORT"); port != "" {
+		if _, err := strconv.Atoi(port); err != nil {
+			return c, fmt.Errorf("PORT=%q is not a port number", port)
+		}
+		c.Addr = ":" + port
+	}
+	return c, nil
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func envBool(key string, def bool) bool {
+	if v, err := strconv.ParseBool(os.Getenv(key)); err == nil {
+		return v
+	}
+	return def
+}
+
+func envInt(key string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(key)); err == nil {
+		return v
+	}
+	return def
+}
