@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"time"
 
 	"chat/framework/ioloop"
@@ -14,12 +15,12 @@ import (
 type connPhase uint8
 
 const (
-	phaseIdle        connPhase = iota // waiting for the first byte of a request
-	phaseHead                         // reading a request head
-	phaseBody                         // reading a request body
-	phaseHandling                     // the handler has the request
-	phaseClosing                      // an error response is draining; then close
-	phaseHijacked                     // the stream belongs to someone else (WebSocket)
+	phaseIdle     connPhase = iota // waiting for the first byte of a request
+	phaseHead                      // reading a request head
+	phaseBody                      // reading a request body
+	phaseHandling                  // the handler has the request
+	phaseClosing                   // an error response is draining; then close
+	phaseHijacked                  // the stream belongs to someone else (WebSocket)
 	phaseClosed
 )
 
@@ -39,6 +40,17 @@ type conn struct {
 	// for the remainder.
 	deadline time.Time
 	timer    *ioloop.Timer
+
+	peerIP string // the peer's address, formatted once per connection
+}
+
+func (c *conn) remoteIP() string {
+	if c.peerIP == "" {
+		if addr, ok := c.stream.RemoteAddr().(*net.TCPAddr); ok {
+			c.peerIP = addr.IP.String()
+		}
+	}
+	return c.peerIP
 }
 
 // setDeadline makes the connection time out d from now.

@@ -32,10 +32,7 @@ type Request struct {
 }
 
 func newRequest(c *conn, h *RequestHead) *Request {
-	r := &Request{RequestHead: h, Scheme: "http", Received: time.Now(), conn: c}
-	if addr, ok := c.stream.RemoteAddr().(*net.TCPAddr); ok {
-		r.RemoteIP = addr.IP.String()
-	}
+	r := &Request{RequestHead: h, Scheme: "http", Received: time.Now(), conn: c, RemoteIP: c.remoteIP()}
 	if c.srv.XHeaders {
 		r.applyXHeaders()
 	}

@@ -5,7 +5,6 @@ import (
 	"compress/gzip"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"strconv"
 	"strings"
 	"sync"
@@ -140,7 +139,7 @@ func (w *ResponseWriter) Flush() *concurrent.Future[struct{}] {
 			w.closeAfter = true
 		}
 		w.header.Del("Content-Length")
-		out = w.appendHead(nil)
+		out = w.appendHead(nil, -1)
 	}
 	out = w.appendChunk(out, w.body)
 	w.body = w.body[:0]
@@ -215,12 +214,17 @@ func (w *ResponseWriter) completeResponse() []byte {
 			w.header.Set("Etag", etag[:len(etag)-1]+`-gzip"`)
 		}
 	}
-	// A HEAD handler may state the length of the body it did not write.
-	headWithLength := w.req.Method == "HEAD" && len(body) == 0 && w.header.Get("Content-Length") != ""
-	if bodyAllowed && !headWithLength {
-		w.header.Set("Content-Length", strconv.Itoa(len(body)))
+	contentLength := -1
+	if bodyAllowed {
+		contentLength = len(body)
 	}
-	out := w.appendHead(make([]byte, 0, 256+len(body)))
+	// A HEAD handler may state the length of the body it did not write.
+	if stated := w.header.Get("Content-Length"); stated != "" && w.req.Method == "HEAD" && len(body) == 0 {
+		contentLength = -1
+	} else {
+		w.header.Del("Content-Length")
+	}
+	out := w.appendHead(make([]byte, 0, 256+len(body)), contentLength)
 	if w.req.Method != "HEAD" {
 		out = append(out, body...)
 		w.bytesSent = len(body)
@@ -228,16 +232,27 @@ func (w *ResponseWriter) completeResponse() []byte {
 	return out
 }
 
-// appendHead adds the framing fields every response gets and renders it.
-func (w *ResponseWriter) appendHead(out []byte) []byte {
-	h := w.header
-	h.Set("Date", w.conn.srv.date.Value(time.Now()))
-	if w.closeAfter {
-		h.Set("Connection", "close")
-	} else if w.req.ProtoMinor == 0 {
-		h.Set("Connection", "keep-alive")
+// appendHead renders the status line and the handler's fields, then the
+// framing fields the server owns (Date, Content-Length, Connection), which
+// are appended directly rather than stored in the header map: one response
+// head costs no allocations beyond the output buffer.
+func (w *ResponseWriter) appendHead(out []byte, contentLength int) []byte {
+	out = AppendResponseHead(out, 1, 1, w.status, w.header)
+	out = out[:len(out)-2] // reopen the head: AppendResponseHead ends it with CRLF
+	out = append(out, "Date: "...)
+	out = append(out, w.conn.srv.date.Value(time.Now())...)
+	out = append(out, "\r\n"...)
+	if contentLength >= 0 {
+		out = append(out, "Content-Length: "...)
+		out = strconv.AppendInt(out, int64(contentLength), 10)
+		out = append(out, "\r\n"...)
 	}
-	return AppendResponseHead(out, 1, 1, w.status, h)
+	if w.closeAfter {
+		out = append(out, "Connection: close\r\n"...)
+	} else if w.req.ProtoMinor == 0 {
+		out = append(out, "Connection: keep-alive\r\n"...)
+	}
+	return append(out, "\r\n"...)
 }
 
 // gzipMinBytes: bodies smaller than this are not worth compressing.
@@ -294,9 +309,16 @@ func gzipBody(body []byte) []byte {
 // computeETag is a strong validator over the body (FNV-1a, 64 bits: an
 // ETag needs to change when the body does, not to resist forgery).
 func computeETag(body []byte) string {
-	h := fnv.New64a()
-	h.Write(body)
-	return `"` + strconv.FormatUint(h.Sum64(), 16) + `"`
+	const offset64, prime64 = 14695981039346656037, 1099511628211
+	hash := uint64(offset64)
+	for _, c := range body {
+		hash ^= uint64(c)
+		hash *= prime64
+	}
+	var buf [18]byte
+	out := append(buf[:0], '"')
+	out = strconv.AppendUint(out, hash, 16)
+	return string(append(out, '"'))
 }
 
 // etagMatches applies If-None-Match's weak comparison (RFC 9110 §13.1.2).

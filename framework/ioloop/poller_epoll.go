@@ -29,10 +29,16 @@ type poller struct {
 	epollFile   *os.File        // epfd, registered with Go's netpoller
 	epollRaw    syscall.RawConn // waits on epollFile without blocking a thread
 	deadlineSet bool            // epollFile has a read deadline to clear
-	wakefd      int
-	events      [256]unix.EpollEvent
-	handlers    []fdHandler // indexed by fd; nil for fds the loop does not own
-	wakeBuf     [8]byte
+	// collectOnReady is the function epollRaw.Read calls when the epoll fd
+	// turns readable, made once so sleeping allocates nothing; it leaves
+	// its results in readyCount and readyErr.
+	collectOnReady func(uintptr) bool
+	readyCount     int
+	readyErr       error
+	wakefd         int
+	events         [256]unix.EpollEvent
+	handlers       []fdHandler // indexed by fd; nil for fds the loop does not own
+	wakeBuf        [8]byte
 }
 
 func newPoller() (*poller, error) {
@@ -67,7 +73,12 @@ func newPoller() (*poller, error) {
 		unix.Close(wakefd)
 		return nil, fmt.Errorf("epoll fd raw conn: %w", err)
 	}
-	return &poller{epfd: epfd, epollFile: file, epollRaw: raw, wakefd: wakefd}, nil
+	p := &poller{epfd: epfd, epollFile: file, epollRaw: raw, wakefd: wakefd}
+	p.collectOnReady = func(uintptr) bool {
+		p.readyCount, p.readyErr = p.collect()
+		return p.readyCount > 0 || p.readyErr != nil // false: nothing yet, park until readable
+	}
+	return p, nil
 }
 
 // wake makes a sleeping epoll_wait return. Safe from any goroutine.
@@ -163,15 +174,12 @@ func (p *poller) sleep(timeout time.Duration) (int, error) {
 		p.epollFile.SetReadDeadline(time.Time{})
 		p.deadlineSet = false
 	}
-	var n int
-	var collectErr error
-	err := p.epollRaw.Read(func(uintptr) bool {
-		n, collectErr = p.collect()
-		return n > 0 || collectErr != nil // false: nothing yet, park until readable
-	})
+	p.readyCount, p.readyErr = 0, nil
+	err := p.epollRaw.Read(p.collectOnReady)
+	n := p.readyCount
 	switch {
-	case collectErr != nil:
-		return 0, collectErr
+	case p.readyErr != nil:
+		return 0, p.readyErr
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return 0, nil
 	case err != nil:

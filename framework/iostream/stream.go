@@ -115,16 +115,16 @@ type Stream struct {
 	// Read side. buf[start:end] holds bytes received but not yet consumed;
 	// buf is nil whenever that range is empty.
 	buf           []byte
-	pooled        bool // buf came from chunkPool
+	pooled        *[]byte // the chunkPool entry buf came from, to put back
 	start, end    int
 	read          readRequest
-	maybeReadable bool  // an edge said readable and we have not yet seen EAGAIN
-	hungUp        bool  // the peer hung up: read on until EOF, whatever the read sizes
-	eof           bool  // the peer shut down its side
-	readErr       error // a read failed (reset); delivered to the next read
-	processing    bool  // processReads is on the stack
+	maybeReadable bool   // an edge said readable and we have not yet seen EAGAIN
+	hungUp        bool   // the peer hung up: read on until EOF, whatever the read sizes
+	eof           bool   // the peer shut down its side
+	readErr       error  // a read failed (reset); delivered to the next read
+	processing    bool   // processReads is on the stack
 	scanToken     []byte // the token the split function returned, until delivered
-	scheduled     bool  // processReads is queued with AddCallback
+	scheduled     bool   // processReads is queued with AddCallback
 
 	// Write side.
 	writes            []pendingWrite
@@ -468,8 +468,8 @@ func (s *Stream) fill(limit int) {
 // always finds room.
 func (s *Stream) makeRoom(limit int) {
 	if s.buf == nil {
-		s.buf = *chunkPool.Get().(*[]byte)
-		s.pooled = true
+		s.pooled = chunkPool.Get().(*[]byte)
+		s.buf = *s.pooled
 		s.start, s.end = 0, 0
 		return
 	}
@@ -498,11 +498,10 @@ func (s *Stream) releaseIfEmpty() {
 }
 
 func (s *Stream) recycleBuffer() {
-	if s.pooled {
-		b := s.buf[:readChunk]
-		chunkPool.Put(&b)
+	if s.pooled != nil {
+		chunkPool.Put(s.pooled)
 	}
-	s.pooled = false
+	s.pooled = nil
 }
 
 // writeDone is the future of every write the kernel took at once: a
