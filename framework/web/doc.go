@@ -1,0 +1,48 @@
+// Package web is the application layer of the framework, the counterpart
+// of Tornado's tornado.web: an Application routes each request to a fresh
+// Handler (Tornado's RequestHandler) and gives it a Context with the
+// request's arguments, cookies, current user and the methods that build
+// the response. Around that sit the pieces tornado.web also carries: the
+// Router (URLSpec, reverse_url), CookieCodec (set_secure_cookie), masked
+// XSRF tokens (xsrf_cookies), StaticFiles (StaticFileHandler, static_url),
+// error pages (send_error, write_error), @authenticated (RequireUser,
+// RouteSettings.Authenticated) and WrapHTTP (FallbackHandler), which
+// mounts any net/http handler. Pages are rendered from any Component,
+// the one-method interface templ components satisfy.
+//
+// # Handler lifecycle
+//
+// A request moves through these states, forward only:
+//
+//  1. Routed: a static path goes to StaticFiles; an unmatched path gets
+//     404; otherwise Spec.New makes the handler. A method the handler
+//     lacks is answered 405 with Allow.
+//  2. Checked: unless disabled, a POST, PUT, PATCH or DELETE must pass
+//     the XSRF check (403 otherwise).
+//  3. Preparing: Prepare runs; if it finished the request (a redirect, an
+//     error) the method is skipped. Then an Authenticated route demands a
+//     current user (redirect to the login URL, or 401 JSON).
+//  4. Handling: the HTTP method runs.
+//  5. Finished (Finish, then OnFinish) or Closed (the client left first:
+//     OnConnectionClose). Exactly one of the two happens, once.
+//
+// The async rule, Tornado's for synchronous handlers: when the method
+// returns, the request is finished for it, unless the handler called
+// Context.Async (RunInExecutor does so). An asynchronous handler must
+// later finish on the loop, from a future's callback or a timer, by
+// Finish or any answer that finishes (Render, Redirect, SendError, Fail);
+// a parked request (a long poll) simply waits, and if its client leaves
+// OnConnectionClose runs at once so it can drop its subscription. Prepare
+// is synchronous. A panic in the synchronous part becomes a 500.
+//
+// # Goroutines
+//
+// Everything in this package runs on the loop: Application.ServeHTTP,
+// every Handler method, every Context method, error pages and component
+// rendering. Nothing here is safe to call from another goroutine, with
+// the exception of the immutable values (Router, CookieCodec,
+// StaticFiles, Application.Reverse and StaticURL). Blocking work goes
+// through RunInExecutor, whose function runs on an executor goroutine and
+// must not touch the Context or the Request: copy out what it needs. The
+// net/http handlers of WrapHTTP run on the executor too.
+package web
