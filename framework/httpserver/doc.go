@@ -1,0 +1,33 @@
+// Package httpserver is an HTTP/1.1 server on the event loop: the
+// counterpart of Tornado's tornado.httpserver.HTTPServer together with
+// tornado.http1connection.HTTP1Connection.
+//
+// A Server accepts connections through tcpserver and runs one small state
+// machine per connection (conn.go): wait for a request head (idle), read it
+// with HeadScanner and ParseRequestHead, read the body (Content-Length in
+// pieces, or chunked with ChunkedDecoder), hand the Request to the Handler,
+// write the response, and loop while keep-alive allows. Requests on one
+// connection are served one at a time, so pipelined requests are answered
+// in order. The parsers enforce RFC 9112's framing rules strictly — a
+// missing or repeated Host, Transfer-Encoding with Content-Length, any
+// coding but a final chunked, duplicate or malformed lengths, obs-fold,
+// bare CR or LF, space before a colon, invalid bytes — answering 400 and
+// closing, so no request can be smuggled past a proxy that reads it
+// differently. Limits bound the request line (414), the header section
+// (431), the body (413); timeouts bound reading heads, bodies and idle
+// keep-alive waits, so a slow client never holds a connection forever.
+//
+// A Handler gets a ResponseWriter: Write buffers, Finish sends the head and
+// body in one write with Content-Length, a Date, an ETag (304 when
+// If-None-Match matches) and gzip when the client accepts it; Flush streams
+// with chunked encoding instead. A handler may return before finishing and
+// call Finish later from any loop callback — a long poll parks this way,
+// and OnConnectionClose tells it when the client leaves first. Hijack hands
+// the connection to a WebSocket.
+//
+// Goroutines: everything here runs on the loop. Handlers must not block;
+// blocking work goes to an executor and finishes the response from the
+// future's callback. The parsers (HeadScanner, ParseRequestHead,
+// ChunkedDecoder, AppendResponseHead) are plain functions over bytes,
+// usable and fuzzable on their own.
+package httpserver
