@@ -8,8 +8,10 @@ import (
 )
 
 // Backup writes a consistent snapshot of the database to path while writes
-// go on. It runs VACUUM INTO on a reader connection, which reads one WAL
-// snapshot and never holds the write lock, so appends keep committing. The
+// go on. It runs VACUUM INTO on a connection of its own opened read-only
+// (mode=ro): it reads one WAL snapshot and never takes the write lock, so
+// appends keep committing. (The readers' query_only setting refuses VACUUM
+// INTO, hence the separate connection.) The
 // copy is written to a temporary file beside path, synced, and renamed over
 // path, so path is either the previous backup or a complete new one.
 func (s *Store) Backup(ctx context.Context, path string) error {
@@ -20,7 +22,7 @@ func (s *Store) Backup(ctx context.Context, path string) error {
 	if err := os.Remove(tmp); err != nil && !os.IsNotExist(err) {
 		return fmt.Errorf("backup: remove stale %s: %w", tmp, err)
 	}
-	if _, err := s.readDB.ExecContext(ctx, `VACUUM INTO ?`, tmp); err != nil {
+	if err := vacuumInto(ctx, s.cfg, tmp); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("backup to %s: %w", path, classify(err))
 	}
@@ -47,4 +49,11 @@ func syncFile(path string) error {
 	}
 	defer f.Close()
 	return f.Sync()
+}
+
+func vacuumInto(ctx context.Context, cfg Config, dest string) error {
+	db := openDB(cfg.backupDSN(), nil)
+	defer db.Close()
+	_, err := db.ExecContext(ctx, `VACUUM INTO ?`, dest)
+	return err
 }

@@ -110,3 +110,11 @@ func (c Config) readerDSN() string {
 	q.Set("_busy_timeout", fmt.Sprint(c.BusyTimeout.Milliseconds()))
 	return "file:" + c.Path + "?" + q.Encode()
 }
+
+// backupDSN opens the file read-only at the OS level for VACUUM INTO.
+func (c Config) backupDSN() string {
+	q := url.Values{}
+	q.Set("mode", "ro")
+	q.Set("_busy_timeout", fmt.Sprint(c.BusyTimeout.Milliseconds()))
+	return "file:" + c.Path + "?" + q.Encode()
+}
