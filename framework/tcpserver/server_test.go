@@ -220,3 +220,28 @@ func TestHalfCloseThroughTheServer(t *testing.T) {
 		t.Fatalf("reply %q, %v", reply, err)
 	}
 }
+
+func TestReusePortLetsTwoServersShareAPort(t *testing.T) {
+	if !ioloop.EpollBackend {
+		t.Skip("the portable backend's SO_REUSEPORT is platform-specific")
+	}
+	l := looptest.Start(t)
+	first := &tcpserver.Server{Loop: l, Handler: echoLines, ListenOptions: ioloop.ListenOptions{ReusePort: true}}
+	second := &tcpserver.Server{Loop: l, Handler: echoLines, ListenOptions: ioloop.ListenOptions{ReusePort: true}}
+	looptest.Do(t, l, func() {
+		addr, err := first.Listen("127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := second.Listen(addr.String()); err != nil {
+			t.Fatalf("second listener on %s with SO_REUSEPORT: %v", addr, err)
+		}
+		plain := &tcpserver.Server{Loop: l, Handler: echoLines}
+		if _, err := plain.Listen(addr.String()); err == nil {
+			t.Error("a listener without SO_REUSEPORT took the same port")
+			plain.Close()
+		}
+		first.Close()
+		second.Close()
+	})
+}

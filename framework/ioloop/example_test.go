@@ -1,0 +1,51 @@
+package ioloop_test
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"chat/framework/ioloop"
+)
+
+// A loop runs on the goroutine that calls Run; other goroutines talk to it
+// only through AddCallback.
+func ExampleLoop() {
+	loop, err := ioloop.New(ioloop.Options{})
+	if err != nil {
+		panic(err)
+	}
+	defer loop.Close()
+	go func() {
+		// Another goroutine: AddCallback is the one safe way in.
+		loop.AddCallback(func() {
+			fmt.Println("on the loop")
+			loop.CallLater(time.Millisecond, func() {
+				fmt.Println("a timer fired")
+				loop.Stop()
+			})
+		})
+	}()
+	loop.Run()
+	// Output:
+	// on the loop
+	// a timer fired
+}
+
+// Blocking work goes to an executor; its result comes back on the loop.
+func ExampleRunInExecutor() {
+	loop, _ := ioloop.New(ioloop.Options{})
+	defer loop.Close()
+	db := loop.NewExecutor("db", 1, 16) // one worker: writes stay in order
+	loop.AddCallback(func() {
+		future := ioloop.RunInExecutor(db, func() (string, error) {
+			return strings.ToUpper("blocking work done"), nil // runs on the worker
+		})
+		future.OnResult(func(v string, err error) { // runs on the loop
+			fmt.Println(v, err)
+			loop.Stop()
+		})
+	})
+	loop.Run()
+	// Output: BLOCKING WORK DONE <nil>
+}
