@@ -157,16 +157,18 @@ func TestIDsOrderedUnderConcurrentWriters(t *testing.T) {
 }
 
 // TestQueueFullIsAnError holds the writer's only connection so the writer
-// stalls; with a queue of one, a third concurrent append must be refused.
+// stalls. At most MaxBatch appends sit in its stalled batch and QueueSize in
+// the queue, so one more concurrent append must be refused.
 func TestQueueFullIsAnError(t *testing.T) {
-	s := openTest(t, Config{QueueSize: 1})
+	cfg := Config{QueueSize: 1, MaxBatch: 2}
+	s := openTest(t, cfg)
 	f := newFixture(t, s)
 	ctx := context.Background()
 	conn, err := s.writeDB.Conn(ctx) // the writer's Begin now waits for it
 	if err != nil {
 		t.Fatal(err)
 	}
-	const appends = 3 // at most one in the writer's hands and one queued
+	appends := cfg.MaxBatch + cfg.QueueSize + 1
 	errs := make(chan error, appends)
 	for range appends {
 		go func() {

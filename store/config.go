@@ -36,6 +36,7 @@ type Config struct {
 
 	// QueueSize bounds the appends waiting for the writer. An append that
 	// finds the queue full fails at once with ErrQueueFull. Zero means 4096.
+	// At most QueueSize + MaxBatch appends are in flight at any time.
 	QueueSize int
 
 	// MaxBatch bounds how many appends the writer commits in one transaction.
