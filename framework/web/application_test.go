@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"chat/framework/httpserver"
+	"chat/framework/ioloop"
 	"chat/framework/ioloop/looptest"
 	"chat/framework/web"
 )
@@ -35,19 +37,13 @@ func startApp(t *testing.T, cfg web.Config) *testApp {
 	if err != nil {
 		t.Fatalf("NewApplication: %v", err)
 	}
-	srv := app.NewServer()
-	var addr net.Addr
-	looptest.Do(t, l, func() { addr, err = srv.Listen("127.0.0.1:0") })
-	if err != nil {
-		t.Fatalf("Listen: %v", err)
-	}
-	t.Cleanup(func() { l.AddCallback(srv.Close) })
+	addr := listenOn(t, l, app.NewServer())
 	transport := &http.Transport{}
 	t.Cleanup(transport.CloseIdleConnections)
 	return &testApp{
 		Application: app,
-		base:        "http://" + addr.String(),
-		addr:        addr.String(),
+		base:        "http://" + addr,
+		addr:        addr,
 		client: &http.Client{
 			Transport:     transport,
 			Timeout:       looptest.Watchdog,
@@ -330,3 +326,31 @@ func decodeJSON(t *testing.T, body string) map[string]string {
 	}
 	return m
 }
+
+// listenOn starts srv on 127.0.0.1:0 and returns its address.
+func listenOn(t *testing.T, l *ioloop.Loop, srv *httpserver.Server) string {
+	t.Helper()
+	var addr net.Addr
+	var err error
+	looptest.Do(t, l, func() { addr, err = srv.Listen("127.0.0.1:0") })
+	if err != nil {
+		t.Fatalf("Listen: %v", err)
+	}
+	t.Cleanup(func() { l.AddCallback(srv.Close) })
+	return addr.String()
+}
+
+func mustRequest(t *testing.T, method, url string, header ...string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range header {
+		k, v, _ := strings.Cut(line, ":")
+		req.Header.Add(k, strings.TrimSpace(v))
+	}
+	return req
+}
+
+func timeNow() time.Time { return time.Now() }
