@@ -228,6 +228,9 @@ func (a *Application) ServeHTTP(w *httpserver.ResponseWriter, r *httpserver.Requ
 // serveStatic answers from StaticFiles, which decides status and headers
 // and refuses any path outside its table. A HEAD is served as a GET so the
 // body's length goes into Content-Length; the server drops the body.
+// The server marks the ETag of a body it gzips with a "-gzip" suffix (a
+// strong validator differs per encoding), so a client revalidating a
+// compressed copy sends that form back; it names the same file.
 func (a *Application) serveStatic(c *Context) {
 	r := c.request
 	method := r.Method
@@ -238,7 +241,7 @@ func (a *Application) serveStatic(c *Context) {
 		Method:          method,
 		Path:            r.Path,
 		Version:         r.Query().Get("v"),
-		IfNoneMatch:     r.Header.Get("If-None-Match"),
+		IfNoneMatch:     strings.ReplaceAll(r.Header.Get("If-None-Match"), `-gzip"`, `"`),
 		IfModifiedSince: r.Header.Get("If-Modified-Since"),
 	})
 	if resp.Status >= 400 {
