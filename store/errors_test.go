@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -128,6 +129,40 @@ func TestOpenRejectsBadConfigAndCorruptFiles(t *testing.T) {
 			}
 			if !errors.Is(err, tt.want) {
 				t.Errorf("Open = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestConnectionSettings pins the durability and safety settings each pool
+// actually runs with, not just what the DSN asks for.
+func TestConnectionSettings(t *testing.T) {
+	for _, sync := range []struct {
+		cfg  Synchronous
+		want int
+	}{{"", 2}, {SyncNormal, 1}, {SyncOff, 0}} {
+		t.Run(string(sync.cfg), func(t *testing.T) {
+			s := openTest(t, Config{Synchronous: sync.cfg})
+			for _, tt := range []struct {
+				db     string
+				pragma string
+				want   string
+			}{
+				{"writer", "journal_mode", "wal"},
+				{"writer", "synchronous", fmt.Sprint(sync.want)},
+				{"writer", "foreign_keys", "1"},
+				{"writer", "busy_timeout", "5000"},
+				{"reader", "query_only", "1"},
+				{"reader", "foreign_keys", "1"},
+			} {
+				db := s.writeDB
+				if tt.db == "reader" {
+					db = s.readDB
+				}
+				var got string
+				if err := db.QueryRow("PRAGMA " + tt.pragma).Scan(&got); err != nil || got != tt.want {
+					t.Errorf("%s PRAGMA %s = %q, %v; want %q", tt.db, tt.pragma, got, err, tt.want)
+				}
 			}
 		})
 	}
