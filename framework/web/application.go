@@ -29,8 +29,12 @@ type Config struct {
 	Executor *ioloop.Executor
 
 	// Routes are tried in order; the first whose pattern matches serves the
-	// request. A request no route matches gets 404.
+	// request.
 	Routes []Spec
+	// DefaultHandler serves requests no route matches (any path, including
+	// "*" and paths the router refuses, such as dot segments), Tornado's
+	// default_handler_class, with the zero RouteSettings. Nil means 404.
+	DefaultHandler func() Handler
 
 	// CookieKeys are the secure-cookie key pairs, newest first (see
 	// CookieConfig.Keys). Nil means no secure cookies: SetSecureCookie and
@@ -121,6 +125,7 @@ type Application struct {
 	currentUser func(*Context) any
 	xsrf        bool
 	errorPage   func(*Context, *HTTPError) Component
+	defaultNew  func() Handler
 	debug       bool
 	accessLog   *slog.Logger
 	logger      *slog.Logger
@@ -139,6 +144,7 @@ func NewApplication(cfg Config) (*Application, error) {
 		currentUser: cfg.CurrentUser,
 		xsrf:        !cfg.DisableXSRF,
 		errorPage:   cfg.ErrorPage,
+		defaultNew:  cfg.DefaultHandler,
 		debug:       cfg.Debug,
 		accessLog:   cfg.AccessLog,
 		logger:      cfg.Logger,
@@ -217,7 +223,12 @@ func (a *Application) ServeHTTP(w *httpserver.ResponseWriter, r *httpserver.Requ
 	}
 	route, params, ok := a.router.Match(r.Path)
 	if !ok {
-		newContext(a, w, r, nil, nil).SendError(http.StatusNotFound)
+		c := newContext(a, w, r, nil, nil)
+		if a.defaultNew == nil {
+			c.SendError(http.StatusNotFound)
+			return
+		}
+		c.execute(a.defaultNew())
 		return
 	}
 	spec := route.Settings.(*Spec)
