@@ -15,7 +15,8 @@
 // A request moves through these states, forward only:
 //
 //  1. Routed: a static path goes to StaticFiles; an unmatched path gets
-//     404; otherwise Spec.New makes the handler. A method the handler
+//     Config.DefaultHandler or 404; otherwise Spec.New makes the
+//     handler. A method the handler
 //     lacks is answered 405 with Allow.
 //  2. Checked: unless disabled, a POST, PUT, PATCH or DELETE must pass
 //     the XSRF check (403 otherwise).

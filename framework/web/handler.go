@@ -28,8 +28,9 @@ import (
 //	OnFinish(c *Context)           after the response is finished
 //	OnConnectionClose(c *Context)  the client left before it was finished
 //
-// Exactly one of OnFinish and OnConnectionClose runs, once. All of them run
-// on the loop. See the package documentation for the async rule.
+// Exactly one of OnFinish and OnConnectionClose runs, once, whatever
+// finished the request (the method, Prepare, or an error the application
+// sent: 405, 403, 401, 500). All of them run on the loop. See the package documentation for the async rule.
 type Handler any
 
 // HandlerFunc is a Handler that serves every method with one function.

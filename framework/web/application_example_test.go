@@ -1,0 +1,85 @@
+package web_test
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+
+	"chat/framework/ioloop"
+	"chat/framework/web"
+)
+
+// greeter is a Handler: a fresh one serves each request.
+type greeter struct{ greeting string }
+
+func (g *greeter) Prepare(c *web.Context) { g.greeting = "Hello" }
+
+func (g *greeter) Get(c *web.Context) {
+	fmt.Fprintf(c, "%s, %s", g.greeting, c.Param("name"))
+}
+
+func ExampleApplication() {
+	loop, err := ioloop.New(ioloop.Options{})
+	if err != nil {
+		panic(err)
+	}
+	defer loop.Close()
+	app, err := web.NewApplication(web.Config{
+		Loop: loop,
+		Routes: []web.Spec{
+			{Name: "greet", Pattern: "/greet/{name}", New: func() web.Handler { return &greeter{} }},
+			{Name: "slow", Pattern: "/slow", New: web.Func(func(c *web.Context) {
+				// Blocking work runs on the executor; the request is
+				// finished from the future's callback, on the loop.
+				web.RunInExecutor(c, func() (int, error) { return 6 * 7, nil }).
+					OnResult(func(n int, err error) {
+						if err != nil {
+							c.Fail(err)
+							return
+						}
+						c.WriteJSON(map[string]int{"answer": n})
+						c.Finish()
+					})
+			})},
+		},
+	})
+	if err != nil {
+		panic(err)
+	}
+	addr, err := app.NewServer().Listen("127.0.0.1:0") // before Run: allowed
+	if err != nil {
+		panic(err)
+	}
+	go loop.Run()
+	defer loop.Stop()
+
+	path, _ := app.Reverse("greet", "Go fan")
+	for _, p := range []string{path, "/slow", "/missing"} {
+		resp, err := http.Get("http://" + addr.String() + p)
+		if err != nil {
+			panic(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			body = nil
+		}
+		fmt.Println(p, resp.StatusCode, string(body))
+	}
+	// Output:
+	// /greet/Go%20fan 200 Hello, Go fan
+	// /slow 200 {"answer":42}
+	// /missing 404
+}
+
+func ExampleWrapHTTP() {
+	hello := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "net/http says hi to %s", r.URL.Path)
+	})
+	// Mount it like any route; it runs on the executor, not the loop. For
+	// net/http/pprof: {Pattern: "/debug/pprof/{path...}", New:
+	// web.WrapHTTP(http.HandlerFunc(pprof.Index))}.
+	spec := web.Spec{Name: "legacy", Pattern: "/legacy/{path...}", New: web.WrapHTTP(hello)}
+	fmt.Println(spec.Pattern)
+	// Output: /legacy/{path...}
+}
