@@ -16,8 +16,7 @@
 //
 //  1. Routed: a static path goes to StaticFiles; an unmatched path gets
 //     Config.DefaultHandler or 404; otherwise Spec.New makes the
-//     handler. A method the handler
-//     lacks is answered 405 with Allow.
+//     handler. A method the handler lacks is answered 405 with Allow.
 //  2. Checked: unless disabled, a POST, PUT, PATCH or DELETE must pass
 //     the XSRF check (403 otherwise).
 //  3. Preparing: Prepare runs; if it finished the request (a redirect, an
@@ -34,7 +33,8 @@
 // Finish or any answer that finishes (Render, Redirect, SendError, Fail);
 // a parked request (a long poll) simply waits, and if its client leaves
 // OnConnectionClose runs at once so it can drop its subscription. Prepare
-// is synchronous. A panic in the synchronous part becomes a 500.
+// is synchronous. A handler that hijacks the connection (a WebSocket
+// upgrade) leaves the lifecycle: neither hook runs. A panic in the synchronous part becomes a 500.
 //
 // # Goroutines
 //
