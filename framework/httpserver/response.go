@@ -166,11 +166,14 @@ func (w *ResponseWriter) Finish() {
 	if w.finished {
 		return
 	}
-	w.finished = true
 	c := w.conn
 	if c.stream.Closed() {
+		// The client left and the close callbacks have not run yet: the
+		// response goes nowhere, so the close hooks run now instead.
+		w.connectionClosed()
 		return
 	}
+	w.finished = true
 	var out []byte
 	if w.headerSent {
 		out = w.appendChunk(nil, w.body)
@@ -329,10 +332,12 @@ func etagMatches(ifNoneMatch, etag string) bool {
 	if strings.TrimSpace(ifNoneMatch) == "*" {
 		return true
 	}
+	// The server compares before compressing, so a client's copy of the
+	// gzip variant's ETag ("<hash>-gzip") counts as the identity one.
 	want := strings.TrimPrefix(etag, "W/")
 	for candidate := range strings.SplitSeq(ifNoneMatch, ",") {
 		candidate = strings.TrimPrefix(strings.TrimSpace(candidate), "W/")
-		if candidate == want || candidate == strings.Replace(want, `-gzip"`, `"`, 1) {
+		if candidate == want || strings.Replace(candidate, `-gzip"`, `"`, 1) == want {
 			return true
 		}
 	}

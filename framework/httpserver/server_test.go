@@ -380,3 +380,28 @@ func TestCurlAsAClient(t *testing.T) {
 		t.Fatalf("curl got %q", out)
 	}
 }
+
+func TestGzipVariantETagRevalidates(t *testing.T) {
+	addr, _ := startServer(t, nil)
+	get := func(etag string) *http.Response {
+		req, _ := http.NewRequest("GET", "http://"+addr+"/big", nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		if etag != "" {
+			req.Header.Set("If-None-Match", etag)
+		}
+		resp, err := (&http.Transport{DisableCompression: true}).RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	etag := get("").Header.Get("Etag")
+	if !strings.HasSuffix(etag, `-gzip"`) {
+		t.Fatalf("gzip response ETag %q; want a -gzip variant", etag)
+	}
+	if resp := get(etag); resp.StatusCode != 304 {
+		t.Fatalf("revalidating with %s: status %d; want 304", etag, resp.StatusCode)
+	}
+}
