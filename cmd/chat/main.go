@@ -11,7 +11,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -19,7 +18,6 @@ import (
 	"path/filepath"
 	"syscall"
 
-	"chat/framework/httpserver"
 	"chat/framework/ioloop"
 	"chat/store"
 )
@@ -62,20 +60,18 @@ func run(args []string) error {
 		return err
 	}
 	defer loop.Close()
-	app, err := newApp(loop, st, secrets, version)
+	var accessLog *slog.Logger
+	if cfg.AccessLog {
+		accessLog = logger
+	}
+	app, err := newApp(loop, st, secrets, version, accessLog)
 	if err != nil {
 		return err
 	}
-	srv := &httpserver.Server{
-		Loop:           loop,
-		Handler:        app,
-		XHeaders:       cfg.XHeaders,
-		MaxConnections: cfg.MaxConnections,
-		ErrorLog:       logger,
-	}
-	if cfg.AccessLog {
-		srv.AccessLog = logger
-	}
+	srv := app.NewServer()
+	srv.XHeaders = cfg.XHeaders
+	srv.MaxConnections = cfg.MaxConnections
+	srv.ErrorLog = logger
 	var listenErr error
 	loop.AddCallback(func() {
 		addr, err := srv.Listen(cfg.Addr)
@@ -106,5 +102,3 @@ func stopOnSignal(loop *ioloop.Loop, logger *slog.Logger) {
 		loop.Stop()
 	}()
 }
-
-var errNotFound = errors.New("not found")
