@@ -4,8 +4,9 @@
 //	-impl loop     the framework's httpserver on one event loop
 //	-impl nethttp  the standard library's net/http
 //
-// Both answer GET /hello with "Hello, world" (text/plain). The web layer's
-// templ page is measured by running cmd/chat itself.
+// Both answer GET /hello with "Hello, world" (text/plain) and GET /page
+// with the chat's templ front page (views.Home), the loop through the whole
+// web layer (web.Application: routing, handler lifecycle, Render).
 package main
 
 import (
@@ -20,6 +21,8 @@ import (
 
 	"chat/framework/httpserver"
 	"chat/framework/ioloop"
+	"chat/framework/web"
+	"chat/views"
 )
 
 var hello = []byte("Hello, world")
@@ -45,14 +48,33 @@ func main() {
 
 func announce(a net.Addr) { fmt.Printf("listening %s pid %d\n", a, os.Getpid()) }
 
+// pageData is what both servers render at /page.
+var pageData = views.HomeData{
+	Page:            views.Page{Title: "Tornado Chat", Stylesheet: "/static/css/app.css?v=0123456789abcdef"},
+	OpenConnections: 64,
+	Version:         "bench",
+}
+
 func runLoop(addr string) {
 	l, err := ioloop.New(ioloop.Options{})
 	if err != nil {
 		log.Fatal(err)
 	}
+	app, err := web.NewApplication(web.Config{
+		Loop:        l,
+		DisableXSRF: true,
+		Routes: []web.Spec{
+			{Pattern: "/page", New: web.Func(func(c *web.Context) { c.Render(views.Home(pageData)) })},
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// /hello goes straight to the HTTP server's handler; everything else
+	// through the web layer.
 	srv := &httpserver.Server{Loop: l, Handler: httpserver.HandlerFunc(func(w *httpserver.ResponseWriter, r *httpserver.Request) {
 		if r.Path != "/hello" {
-			w.SendError(404, "")
+			app.ServeHTTP(w, r)
 			return
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -88,6 +110,12 @@ func runNetHTTP(addr string) {
 	mux.HandleFunc("GET /hello", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write(hello)
+	})
+	mux.HandleFunc("GET /page", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if err := views.Home(pageData).Render(r.Context(), w); err != nil {
+			http.Error(w, err.Error(), 500)
+		}
 	})
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
