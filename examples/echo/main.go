@@ -80,13 +80,11 @@ func listen(loop *ioloop.Loop, addr string, accessLog *slog.Logger) (*web.Applic
 
 // routes is the route table; whatever it does not match is echoed.
 //
-// Adding a route in another file (the WebSocket echo at /ws belongs in
-// websocket.go of this package): define a function there returning its
-// web.Spec values and append its result here.
+// The WebSocket echo at /ws lives in websocket.go.
 func routes() []web.Spec {
-	return []web.Spec{
+	return append([]web.Spec{
 		{Name: "hello", Pattern: "/hello", New: func() web.Handler { return helloHandler{} }},
-	}
+	}, websocketRoutes()...)
 }
 
 // helloHandler answers GET /hello (and HEAD); other methods on /hello

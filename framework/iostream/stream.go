@@ -133,7 +133,8 @@ type Stream struct {
 	flushing          bool
 	shutdownWhenDone  bool // CloseWrite once the queue drains
 	writeShut         bool // CloseWrite was called: no more writes
-	closeWhenFlushed  bool // Close (cause io.EOF) once the queue drains
+	closeWhenFlushed  bool // Close (with flushedCloseCause) once the queue drains
+	flushedCloseCause error
 	iovecs            [][]byte
 
 	closed     bool
@@ -298,7 +299,7 @@ func (s *Stream) noticeHangup() {
 	case s.readErr != nil:
 		s.Close(s.readErr)
 	case s.eof:
-		s.closeAfterWrites()
+		s.closeAfterWrites(io.EOF)
 	}
 	s.releaseIfEmpty()
 }
@@ -602,7 +603,7 @@ func (s *Stream) flushWrites() {
 		}
 	}
 	if s.closeWhenFlushed {
-		s.Close(io.EOF)
+		s.Close(s.flushedCloseCause)
 	}
 }
 
@@ -659,13 +660,19 @@ func (s *Stream) CloseWrite() {
 	}
 }
 
-// closeAfterWrites closes with io.EOF once the write queue drains.
-func (s *Stream) closeAfterWrites() {
+// CloseAfterWrites closes the stream (with cause nil) once every queued
+// write has been handed to the kernel: for a protocol's last words, such
+// as an error response or a WebSocket close frame. A peer that stops
+// reading keeps it open until the write limit or the owner's timeout.
+func (s *Stream) CloseAfterWrites() { s.closeAfterWrites(nil) }
+
+// closeAfterWrites closes with cause once the write queue drains.
+func (s *Stream) closeAfterWrites(cause error) {
 	if len(s.writes) == 0 {
-		s.Close(io.EOF)
+		s.Close(cause)
 		return
 	}
-	s.closeWhenFlushed = true
+	s.closeWhenFlushed, s.flushedCloseCause = true, cause
 }
 
 // Close closes the stream with a cause (nil for an ordinary close by its

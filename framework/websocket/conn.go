@@ -1,0 +1,467 @@
+package websocket
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"time"
+
+	"chat/framework/ioloop"
+	"chat/framework/iostream"
+)
+
+// Errors a write can return.
+var (
+	// ErrClosed: the connection is closing or closed.
+	ErrClosed = errors.New("websocket: connection closed")
+	// ErrSlowConsumer: the peer fell more than Options.MaxPendingWriteBytes
+	// behind, and the connection was dropped (reported as close 1013).
+	ErrSlowConsumer = errors.New("websocket: peer too slow, connection dropped")
+)
+
+// Handler receives a connection's events. Every method runs on the loop.
+type Handler interface {
+	// OnOpen runs once the handshake is done; the connection may be
+	// written to from here on.
+	OnOpen(c *Conn)
+	// OnMessage gets each complete text or binary message. data is valid
+	// only until OnMessage returns: copy what must be kept.
+	OnMessage(c *Conn, op Opcode, data []byte)
+	// OnClose runs once, when the TCP connection is gone, with the close
+	// code the peer sent (or the one we failed the connection with), or
+	// CloseAbnormal (1006) if it vanished without a close frame.
+	OnClose(c *Conn, code int, reason string)
+}
+
+// Options configures connections. The zero value gives the defaults noted.
+type Options struct {
+	// MaxMessageSize bounds a message, after decompression and across
+	// fragments (1009 beyond it). Zero means 512 KiB. A single frame must
+	// also fit the stream's read buffer (1 MiB for HTTP connections).
+	MaxMessageSize int
+	// DisableCompression turns off permessage-deflate.
+	DisableCompression bool
+	// CompressionThreshold: messages shorter than this are sent
+	// uncompressed even when deflate was negotiated. Zero means 128 bytes.
+	CompressionThreshold int
+	// PingInterval: a connection silent this long is pinged; silent for
+	// PingInterval+PongTimeout more, it is closed as dead. Zero means 30 s
+	// and 20 s; a negative PingInterval disables keepalive.
+	PingInterval, PongTimeout time.Duration
+	// CloseTimeout bounds the closing handshake: after sending a close
+	// frame, the TCP connection is closed this long later regardless.
+	// Zero means 5 s.
+	CloseTimeout time.Duration
+	// MaxPendingWriteBytes: a peer that falls further behind than this is
+	// dropped instead of buffered without bound; it resumes from history
+	// when it reconnects. Zero means 1 MiB.
+	MaxPendingWriteBytes int
+	// Subprotocols the server supports, in order of preference.
+	Subprotocols []string
+	// AllowedOrigins lists origins ("https://chat.example") accepted besides
+	// the server's own. A browser's cross-site upgrade is refused with 403
+	// otherwise: cookies ride along with it, so a hostile page could act
+	// as the user (cross-site WebSocket hijacking).
+	AllowedOrigins []string
+}
+
+func (o Options) withDefaults() Options {
+	if o.MaxMessageSize <= 0 {
+		o.MaxMessageSize = 512 << 10
+	}
+	if o.CompressionThreshold <= 0 {
+		o.CompressionThreshold = 128
+	}
+	if o.PingInterval == 0 {
+		o.PingInterval = 30 * time.Second
+	}
+	if o.PongTimeout <= 0 {
+		o.PongTimeout = 20 * time.Second
+	}
+	if o.CloseTimeout <= 0 {
+		o.CloseTimeout = 5 * time.Second
+	}
+	if o.MaxPendingWriteBytes <= 0 {
+		o.MaxPendingWriteBytes = 1 << 20
+	}
+	return o
+}
+
+type connState uint8
+
+const (
+	stateOpen    connState = iota
+	stateClosing           // a close frame was sent; waiting for the peer's, or the timeout
+	stateClosed
+)
+
+// Conn is a WebSocket connection on the event loop: Tornado's
+// WebSocketHandler (server side) and WebSocketClientConnection (client
+// side) in one type. It reads frames with the stream's ReadScan, so an idle
+// connection holds no read buffer and no goroutine; a fragmented message
+// holds a buffer only until it completes.
+//
+// Conn is loop-owned: every method must be called on the loop.
+type Conn struct {
+	stream      *iostream.Stream
+	loop        *ioloop.Loop
+	handler     Handler
+	opts        Options
+	server      bool // server side: peer frames are masked, ours are not
+	deflate     bool // permessage-deflate was negotiated
+	subprotocol string
+	state       connState
+
+	// Reading. hdr is the header of the frame the split function found.
+	hdr            frameHeader
+	inMessage      bool // a fragmented message has started
+	fragOpcode     Opcode
+	fragCompressed bool
+	fragBuf        []byte
+	text           utf8Validator
+
+	// Closing and keepalive.
+	lastRead    time.Time
+	pingSent    bool
+	timer       *ioloop.Timer
+	closeCode   int
+	closeReason string
+
+	// Data is the application's per-connection value (a user, a room).
+	Data any
+}
+
+func newConn(stream *iostream.Stream, h Handler, opts Options, server, deflate bool, subprotocol string) *Conn {
+	c := &Conn{
+		stream: stream, loop: stream.Loop(), handler: h, opts: opts,
+		server: server, deflate: deflate, subprotocol: subprotocol,
+		lastRead: time.Now(), closeCode: CloseAbnormal,
+	}
+	stream.AddCloseCallback(c.onStreamClosed)
+	return c
+}
+
+// start reports the connection open and begins reading and keepalive.
+func (c *Conn) start() {
+	c.scheduleKeepalive()
+	c.handler.OnOpen(c)
+	if c.state == stateOpen {
+		c.stream.ReadScan(c.splitFrame, c.onFrame)
+	}
+}
+
+// Subprotocol returns the negotiated subprotocol ("" if none).
+func (c *Conn) Subprotocol() string { return c.subprotocol }
+
+// Compressed reports whether permessage-deflate was negotiated.
+func (c *Conn) Compressed() bool { return c.deflate }
+
+// RemoteAddr returns the peer's address string.
+func (c *Conn) RemoteAddr() string { return c.stream.RemoteAddr().String() }
+
+// Loop returns the connection's loop.
+func (c *Conn) Loop() *ioloop.Loop { return c.loop }
+
+// PendingWriteBytes is how much written data the peer has not yet taken.
+func (c *Conn) PendingWriteBytes() int { return c.stream.PendingWriteBytes() }
+
+// Open reports whether messages can still be written.
+func (c *Conn) Open() bool { return c.state == stateOpen }
+
+// maxFramePayload is how large the next frame may be: what is left of the
+// message limit.
+func (c *Conn) maxFramePayload() int {
+	return c.opts.MaxMessageSize - len(c.fragBuf)
+}
+
+// splitFrame is the stream's split function: it returns one whole frame,
+// failing as soon as the header breaks a rule (before the payload arrives).
+func (c *Conn) splitFrame(data []byte, atEOF bool) (int, []byte, error) {
+	h, err := parseFrameHeader(data, c.server, c.deflate, c.maxFramePayload())
+	if err == errNeedMore {
+		return 0, nil, nil
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	total := h.headerSize + h.length
+	if len(data) < total {
+		return 0, nil, nil
+	}
+	c.hdr = h
+	return total, data[:total], nil
+}
+
+// onFrame handles one frame and asks for the next.
+func (c *Conn) onFrame(frame []byte, err error) {
+	if err != nil {
+		c.readFailed(err)
+		return
+	}
+	c.lastRead = time.Now()
+	h := c.hdr
+	payload := frame[h.headerSize:]
+	if h.masked {
+		// The frame is ours until this callback returns: unmask in place.
+		maskBytes(h.mask, 0, payload)
+	}
+	if h.opcode.isControl() {
+		err = c.handleControl(h.opcode, payload)
+	} else {
+		err = c.handleData(h, payload)
+	}
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	if c.state != stateClosed && !c.stream.Closed() {
+		c.stream.ReadScan(c.splitFrame, c.onFrame)
+	}
+}
+
+func (c *Conn) readFailed(err error) {
+	var ce *CloseError
+	if errors.As(err, &ce) {
+		c.fail(err)
+		return
+	}
+	if errors.Is(err, iostream.ErrBufferFull) {
+		c.fail(&CloseError{Code: CloseMessageTooBig, Reason: "frame larger than the read buffer"})
+		return
+	}
+	// EOF or a reset: the peer is gone without (finishing) a close handshake.
+	c.stream.Close(err)
+}
+
+// handleData adds a text, binary or continuation frame to the message in
+// progress and delivers the message when its last frame arrives.
+func (c *Conn) handleData(h frameHeader, payload []byte) error {
+	switch h.opcode {
+	case OpContinuation:
+		if !c.inMessage {
+			return protocolError("continuation frame without a message")
+		}
+	default:
+		if c.inMessage {
+			return protocolError("new message inside a fragmented one")
+		}
+		c.inMessage, c.fragOpcode, c.fragCompressed = true, h.opcode, h.rsv1
+		c.text.reset()
+	}
+	if c.fragOpcode == OpText && !c.fragCompressed && !c.text.write(payload) {
+		return &CloseError{Code: CloseInvalidPayload, Reason: "text is not valid UTF-8"}
+	}
+	if !h.fin {
+		c.fragBuf = append(c.fragBuf, payload...)
+		return nil
+	}
+	data := payload // a single-frame message is delivered without a copy
+	if len(c.fragBuf) > 0 {
+		data = append(c.fragBuf, payload...)
+	}
+	op, compressed := c.fragOpcode, c.fragCompressed
+	c.inMessage, c.fragBuf = false, nil
+	if compressed {
+		var err error
+		if data, err = decompress(data, c.opts.MaxMessageSize); err != nil {
+			return err
+		}
+		if op == OpText && !validUTF8(data) {
+			return &CloseError{Code: CloseInvalidPayload, Reason: "text is not valid UTF-8"}
+		}
+	} else if op == OpText && !c.text.done() {
+		return &CloseError{Code: CloseInvalidPayload, Reason: "text ends inside a character"}
+	}
+	if c.state == stateOpen {
+		c.handler.OnMessage(c, op, data)
+	}
+	return nil
+}
+
+// handleControl answers pings, notes pongs and runs the closing handshake.
+func (c *Conn) handleControl(op Opcode, payload []byte) error {
+	switch op {
+	case OpPing:
+		if c.state == stateOpen {
+			c.writeFrame(OpPong, payload, false)
+		}
+	case OpPong:
+		c.pingSent = false
+	case OpClose:
+		code, reason, err := parseClosePayload(payload)
+		if err != nil {
+			return err
+		}
+		c.closeCode, c.closeReason = code, reason
+		if c.state == stateOpen {
+			// Echo the close, then end the TCP connection (the server
+			// closes first, RFC 6455 §7.1.1; a client waits a moment for
+			// the server to do so).
+			c.state = stateClosing
+			echo := code
+			if echo == CloseNoStatus {
+				echo = 0
+			}
+			c.writeFrame(OpClose, closePayload(echo, ""), false)
+		}
+		c.finishClosing()
+	}
+	return nil
+}
+
+// finishClosing ends the TCP connection once both close frames are
+// exchanged: at once on the server (after the queued close frame is
+// written), after CloseTimeout on a client if the server does not.
+func (c *Conn) finishClosing() {
+	if c.server {
+		c.closeAfterWrites()
+		return
+	}
+	c.armTimer(c.opts.CloseTimeout, func() { c.stream.Close(nil) })
+}
+
+// closeAfterWrites closes the TCP connection once the close frame is out,
+// or CloseTimeout from now if the peer does not read it.
+func (c *Conn) closeAfterWrites() {
+	c.stream.CloseAfterWrites()
+	if !c.stream.Closed() {
+		c.armTimer(c.opts.CloseTimeout, func() { c.stream.Close(nil) })
+	}
+}
+
+// fail ends the connection after a protocol error: a close frame with the
+// error's code, then the TCP connection.
+func (c *Conn) fail(err error) {
+	var ce *CloseError
+	if !errors.As(err, &ce) {
+		ce = &CloseError{Code: CloseInternalError, Reason: err.Error()}
+	}
+	if c.state == stateOpen {
+		c.closeCode, c.closeReason = ce.Code, ce.Reason
+		c.writeFrame(OpClose, closePayload(ce.Code, ce.Reason), false)
+	}
+	c.state = stateClosing
+	c.closeAfterWrites()
+}
+
+// Close starts the closing handshake with code and reason. The TCP
+// connection ends when the peer answers, or CloseTimeout later.
+func (c *Conn) Close(code int, reason string) {
+	if c.state != stateOpen {
+		return
+	}
+	c.state = stateClosing
+	c.closeCode, c.closeReason = code, reason
+	c.writeFrame(OpClose, closePayload(code, reason), false)
+	c.armTimer(c.opts.CloseTimeout, func() { c.stream.Close(errors.New("websocket: close handshake timed out")) })
+}
+
+func (c *Conn) onStreamClosed(error) {
+	c.state = stateClosed
+	if c.timer != nil {
+		c.timer.Cancel()
+		c.timer = nil
+	}
+	c.fragBuf = nil
+	c.handler.OnClose(c, c.closeCode, c.closeReason)
+}
+
+// WriteMessage sends a text or binary message, compressed when deflate was
+// negotiated and the message is at least CompressionThreshold long.
+func (c *Conn) WriteMessage(op Opcode, data []byte) error {
+	if op != OpText && op != OpBinary {
+		return fmt.Errorf("websocket: WriteMessage with opcode %#x", byte(op))
+	}
+	if c.state != stateOpen {
+		return ErrClosed
+	}
+	compressed := c.deflate && len(data) >= c.opts.CompressionThreshold
+	if compressed {
+		data = compress(data)
+	}
+	return c.writeFrame(op, data, compressed)
+}
+
+// Ping sends a ping with an optional payload (at most 125 bytes).
+func (c *Conn) Ping(payload []byte) error {
+	if len(payload) > 125 {
+		return errors.New("websocket: ping payload over 125 bytes")
+	}
+	if c.state != stateOpen {
+		return ErrClosed
+	}
+	return c.writeFrame(OpPing, payload, false)
+}
+
+// writeFrame encodes one frame (masking it on the client side) into one
+// buffer and queues it: one write system call when the socket has room.
+func (c *Conn) writeFrame(op Opcode, payload []byte, compressed bool) error {
+	var mask *[4]byte
+	if !c.server {
+		mask = new([4]byte)
+		rand.Read(mask[:])
+	}
+	frame := appendFrameHeader(make([]byte, 0, maxHeaderSize+len(payload)), op, true, compressed, len(payload), mask)
+	start := len(frame)
+	frame = append(frame, payload...)
+	if mask != nil {
+		maskBytes(*mask, 0, frame[start:])
+	}
+	return c.send(frame)
+}
+
+// send queues encoded frame bytes, dropping a peer that has fallen too far
+// behind: better it reconnects and resumes from history than the server
+// buffers for it without bound.
+func (c *Conn) send(frame []byte) error {
+	if c.stream.PendingWriteBytes()+len(frame) > c.opts.MaxPendingWriteBytes {
+		c.closeCode, c.closeReason = CloseTryAgainLater, "slow consumer"
+		c.state = stateClosing
+		c.stream.Abort(ErrSlowConsumer)
+		return ErrSlowConsumer
+	}
+	if err := c.stream.QueueWrite(frame); err != nil {
+		return ErrClosed
+	}
+	return nil
+}
+
+// armTimer replaces the connection's one timer.
+func (c *Conn) armTimer(d time.Duration, fn func()) {
+	if c.timer != nil {
+		c.timer.Cancel()
+	}
+	c.timer = c.loop.CallLater(d, func() { c.timer = nil; fn() })
+}
+
+// scheduleKeepalive checks the connection when it next could be idle long
+// enough to need a ping (or to be declared dead).
+func (c *Conn) scheduleKeepalive() {
+	if c.opts.PingInterval < 0 || c.state != stateOpen {
+		return
+	}
+	due := c.lastRead.Add(c.opts.PingInterval)
+	if c.pingSent {
+		due = due.Add(c.opts.PongTimeout)
+	}
+	c.armTimer(time.Until(due), c.keepalive)
+}
+
+func (c *Conn) keepalive() {
+	if c.state != stateOpen {
+		return
+	}
+	idle := time.Since(c.lastRead)
+	switch {
+	case idle >= c.opts.PingInterval+c.opts.PongTimeout:
+		c.closeCode, c.closeReason = CloseAbnormal, "no answer to ping"
+		c.stream.Abort(errors.New("websocket: peer did not answer pings"))
+		return
+	case idle >= c.opts.PingInterval && !c.pingSent:
+		c.pingSent = true
+		c.writeFrame(OpPing, nil, false)
+	case idle < c.opts.PingInterval:
+		c.pingSent = false
+	}
+	c.scheduleKeepalive()
+}
