@@ -117,9 +117,11 @@ func (s *Server) serveConn(stream *iostream.Stream) {
 	c.readHead(true)
 }
 
-func (s *Server) headerTimeout() time.Duration { return orDefault(s.HeaderTimeout, DefaultHeaderTimeout) }
-func (s *Server) bodyTimeout() time.Duration   { return orDefault(s.BodyTimeout, DefaultBodyTimeout) }
-func (s *Server) idleTimeout() time.Duration   { return orDefault(s.IdleTimeout, DefaultIdleTimeout) }
+func (s *Server) headerTimeout() time.Duration {
+	return orDefault(s.HeaderTimeout, DefaultHeaderTimeout)
+}
+func (s *Server) bodyTimeout() time.Duration { return orDefault(s.BodyTimeout, DefaultBodyTimeout) }
+func (s *Server) idleTimeout() time.Duration { return orDefault(s.IdleTimeout, DefaultIdleTimeout) }
 
 func orDefault(d, def time.Duration) time.Duration {
 	if d <= 0 {
