@@ -42,7 +42,10 @@ func Upgrade(w *httpserver.ResponseWriter, r *httpserver.Request, h Handler, opt
 		if he.Status == 426 {
 			w.Header().Set("Sec-WebSocket-Version", "13")
 		}
-		w.SendError(he.Status, he.Reason)
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(he.Status)
+		w.WriteString(he.Reason + "\n")
+		w.Finish()
 		return nil, err
 	}
 	subprotocol := selectSubprotocol(r.Header.Values("Sec-WebSocket-Protocol"), opts.Subprotocols)
