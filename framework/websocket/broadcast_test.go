@@ -1,0 +1,160 @@
+package websocket_test
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"testing"
+	"time"
+
+	gorilla "github.com/gorilla/websocket"
+
+	"chat/framework/httpserver"
+	"chat/framework/ioloop"
+	"chat/framework/ioloop/looptest"
+	"chat/framework/websocket"
+)
+
+// hub is a minimal broadcast server: every message goes to every
+// connection as one prepared message. Loop-owned.
+type hub struct {
+	conns   map[*websocket.Conn]bool
+	opened  chan int
+	closed  chan int
+	dropped chan int // close codes of connections the hub lost
+}
+
+func (h *hub) OnOpen(c *websocket.Conn) { h.conns[c] = true; h.opened <- len(h.conns) }
+func (h *hub) OnMessage(c *websocket.Conn, op websocket.Opcode, data []byte) {
+	pm := websocket.NewPreparedMessage(op, append([]byte(nil), data...))
+	for peer := range h.conns {
+		peer.WritePrepared(pm)
+	}
+}
+func (h *hub) OnClose(c *websocket.Conn, code int, reason string) {
+	delete(h.conns, c)
+	h.dropped <- code
+}
+
+func startHub(t *testing.T, opts websocket.Options) (*ioloop.Loop, *hub, string) {
+	t.Helper()
+	l := looptest.Start(t)
+	h := &hub{conns: map[*websocket.Conn]bool{}, opened: make(chan int, 100), closed: make(chan int, 100), dropped: make(chan int, 100)}
+	srv := &httpserver.Server{Loop: l, Handler: httpserver.HandlerFunc(func(w *httpserver.ResponseWriter, r *httpserver.Request) {
+		websocket.Upgrade(w, r, h, opts)
+	})}
+	var addr net.Addr
+	looptest.Do(t, l, func() {
+		var err error
+		if addr, err = srv.Listen("127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	return l, h, addr.String()
+}
+
+func TestBroadcastReachesEveryConnectionWithAndWithoutDeflate(t *testing.T) {
+	_, h, addr := startHub(t, websocket.Options{})
+	var clients []*gorilla.Conn
+	for i := range 6 {
+		d := gorilla.Dialer{EnableCompression: i%2 == 0} // mixed: some compressed, some not
+		c, _, err := d.Dial("ws://"+addr+"/", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		clients = append(clients, c)
+		looptest.Wait(t, h.opened, "open")
+	}
+	msg := bytes.Repeat([]byte("broadcast to all "), 30)
+	clients[0].WriteMessage(gorilla.TextMessage, msg)
+	for i, c := range clients {
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_, got, err := c.ReadMessage()
+		if err != nil || !bytes.Equal(got, msg) {
+			t.Fatalf("client %d: %d bytes, %v", i, len(got), err)
+		}
+	}
+}
+
+func TestSlowConsumerIsDroppedNotBuffered(t *testing.T) {
+	l, h, addr := startHub(t, websocket.Options{MaxPendingWriteBytes: 256 << 10, DisableCompression: true})
+	// The slow one never reads; the fast one reads everything.
+	slow, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	fmt.Fprintf(slow, "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+	slow.(*net.TCPConn).SetReadBuffer(4096)
+	looptest.Wait(t, h.opened, "slow client open")
+	fast, _, err := gorilla.DefaultDialer.Dial("ws://"+addr+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fast.Close()
+	looptest.Wait(t, h.opened, "fast client open")
+	go func() {
+		for {
+			if _, _, err := fast.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}()
+	chunk := bytes.Repeat([]byte("x"), 32<<10)
+	go func() {
+		for range 200 { // 6.4 MiB: far more than kernel buffers plus the limit
+			if fast.WriteMessage(gorilla.BinaryMessage, chunk) != nil {
+				return
+			}
+		}
+	}()
+	if code := looptest.Wait(t, h.dropped, "slow consumer dropped"); code != websocket.CloseTryAgainLater {
+		t.Fatalf("slow consumer dropped with %d; want 1013", code)
+	}
+	looptest.Do(t, l, func() {
+		if len(h.conns) != 1 {
+			t.Errorf("%d connections left; want the fast one", len(h.conns))
+		}
+	})
+}
+
+func TestKeepaliveClosesADeadPeer(t *testing.T) {
+	_, h, addr := startHub(t, websocket.Options{PingInterval: 20 * time.Millisecond, PongTimeout: 20 * time.Millisecond})
+	// A raw TCP client that completes the handshake and then says nothing,
+	// not even a pong.
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+	looptest.Wait(t, h.opened, "open")
+	if code := looptest.Wait(t, h.dropped, "dead peer closed"); code != websocket.CloseAbnormal {
+		t.Fatalf("dead peer closed with %d; want 1006", code)
+	}
+}
+
+func TestKeepaliveKeepsAnAnsweringPeer(t *testing.T) {
+	_, h, addr := startHub(t, websocket.Options{PingInterval: 10 * time.Millisecond, PongTimeout: 50 * time.Millisecond})
+	c, _, err := gorilla.DefaultDialer.Dial("ws://"+addr+"/", nil) // gorilla answers pings while reading
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	looptest.Wait(t, h.opened, "open")
+	pings := make(chan struct{}, 100)
+	c.SetPingHandler(func(data string) error {
+		pings <- struct{}{}
+		return c.WriteControl(gorilla.PongMessage, []byte(data), time.Now().Add(time.Second))
+	})
+	go c.ReadMessage()
+	for range 5 { // five pings answered: well past PingInterval+PongTimeout
+		looptest.Wait(t, pings, "ping")
+	}
+	select {
+	case code := <-h.dropped:
+		t.Fatalf("an answering peer was closed with %d", code)
+	default:
+	}
+}
