@@ -10,18 +10,18 @@ import (
 // can be run against the framework. Limits are generous (16 MiB messages)
 // as conformance suites expect; compression is offered.
 func websocketRoutes() []web.Spec {
-	return []web.Spec{{Name: "ws", Pattern: "/ws", New: func() web.Handler { return wsEchoHandler{} }}}
-}
-
-type wsEchoHandler struct{}
-
-// Get upgrades the request; the connection lives on without the handler.
-func (wsEchoHandler) Get(c *web.Context) {
-	websocket.Upgrade(c.Response(), c.Request(), wsEcho{}, websocket.Options{
+	opts := &websocket.Options{ // shared by every connection
 		MaxMessageSize:       16 << 20,
 		MaxPendingWriteBytes: 64 << 20,
-		AllowedOrigins:       nil,
-	})
+	}
+	return []web.Spec{{Name: "ws", Pattern: "/ws", New: func() web.Handler { return wsEchoHandler{opts} }}}
+}
+
+type wsEchoHandler struct{ opts *websocket.Options }
+
+// Get upgrades the request; the connection lives on without the handler.
+func (h wsEchoHandler) Get(c *web.Context) {
+	websocket.Upgrade(c.Response(), c.Request(), wsEcho{}, h.opts)
 }
 
 // wsEcho echoes every message.

@@ -193,6 +193,11 @@ func (s *Stream) AddCloseCallback(fn func(cause error)) {
 	s.onClose = append(s.onClose, fn)
 }
 
+// ClearCloseCallbacks drops the close callbacks added so far: for handing
+// the stream to a new owner (an HTTP connection upgraded to WebSocket),
+// so the old owner's state is not kept alive by its callback.
+func (s *Stream) ClearCloseCallbacks() { s.onClose = nil }
+
 // ReadUntil delivers the bytes up to and including delim. If delim has not
 // appeared within max bytes (0 means MaxBufferSize) the read fails with
 // ErrDelimiterNotFound.

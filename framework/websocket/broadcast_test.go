@@ -41,7 +41,7 @@ func startHub(t *testing.T, opts websocket.Options) (*ioloop.Loop, *hub, string)
 	l := looptest.Start(t)
 	h := &hub{conns: map[*websocket.Conn]bool{}, opened: make(chan int, 100), closed: make(chan int, 100), dropped: make(chan int, 100)}
 	srv := &httpserver.Server{Loop: l, Handler: httpserver.HandlerFunc(func(w *httpserver.ResponseWriter, r *httpserver.Request) {
-		websocket.Upgrade(w, r, h, opts)
+		websocket.Upgrade(w, r, h, &opts)
 	})}
 	var addr net.Addr
 	looptest.Do(t, l, func() {

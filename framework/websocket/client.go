@@ -103,7 +103,7 @@ func handshake(s *iostream.Stream, u *url.URL, opts DialOptions) *concurrent.Fut
 			future.Fail(err)
 			return
 		}
-		c := newConn(s, opts.Handler, opts.Options.withDefaults(), false, deflate, subprotocol)
+		c := newConn(s, opts.Handler, opts.Options.shared(), false, deflate, subprotocol)
 		c.start()
 		future.Resolve(c)
 	})

@@ -38,7 +38,7 @@ func startEchoServer(t testing.TB, opts websocket.Options) string {
 	t.Helper()
 	l := looptest.Start(t)
 	srv := &httpserver.Server{Loop: l, Handler: httpserver.HandlerFunc(func(w *httpserver.ResponseWriter, r *httpserver.Request) {
-		websocket.Upgrade(w, r, echo{}, opts)
+		websocket.Upgrade(w, r, echo{}, &opts)
 	})}
 	var addr net.Addr
 	var err error

@@ -63,6 +63,26 @@ type Options struct {
 	// otherwise: cookies ride along with it, so a hostile page could act
 	// as the user (cross-site WebSocket hijacking).
 	AllowedOrigins []string
+
+	// resolved caches these options with defaults applied, made on first
+	// use and shared by every connection upgraded with this *Options, so
+	// ten thousand connections do not hold ten thousand copies.
+	resolved *Options
+}
+
+// shared returns the options with defaults applied, computed once per
+// *Options. Options must not change after their first use. Loop-only.
+func (o *Options) shared() *Options {
+	if o == nil {
+		d := Options{}.withDefaults()
+		return &d
+	}
+	if o.resolved == nil {
+		r := o.withDefaults()
+		r.resolved = nil
+		o.resolved = &r
+	}
+	return o.resolved
 }
 
 func (o Options) withDefaults() Options {
@@ -106,9 +126,9 @@ type Conn struct {
 	stream      *iostream.Stream
 	loop        *ioloop.Loop
 	handler     Handler
-	opts        Options
-	server      bool // server side: peer frames are masked, ours are not
-	deflate     bool // permessage-deflate was negotiated
+	opts        *Options // shared, defaults applied
+	server      bool     // server side: peer frames are masked, ours are not
+	deflate     bool     // permessage-deflate was negotiated
 	subprotocol string
 	state       connState
 
@@ -131,7 +151,7 @@ type Conn struct {
 	Data any
 }
 
-func newConn(stream *iostream.Stream, h Handler, opts Options, server, deflate bool, subprotocol string) *Conn {
+func newConn(stream *iostream.Stream, h Handler, opts *Options, server, deflate bool, subprotocol string) *Conn {
 	c := &Conn{
 		stream: stream, loop: stream.Loop(), handler: h, opts: opts,
 		server: server, deflate: deflate, subprotocol: subprotocol,

@@ -33,10 +33,11 @@ func (e *HandshakeError) Error() string { return "websocket: handshake refused: 
 // instance a web handler's Get) on the loop. When the request is not an
 // acceptable handshake it answers with the matching status (400, 403 for
 // a foreign origin, 426 for another protocol version) and returns a
-// *HandshakeError.
-func Upgrade(w *httpserver.ResponseWriter, r *httpserver.Request, h Handler, opts Options) (*Conn, error) {
-	opts = opts.withDefaults()
-	if err := checkHandshake(r, opts); err != nil {
+// *HandshakeError. opts may be nil for the defaults; pass the same
+// *Options to every Upgrade so connections share one resolved copy.
+func Upgrade(w *httpserver.ResponseWriter, r *httpserver.Request, h Handler, opts *Options) (*Conn, error) {
+	o := opts.shared()
+	if err := checkHandshake(r, o); err != nil {
 		var he *HandshakeError
 		errors.As(err, &he)
 		if he.Status == 426 {
@@ -48,8 +49,8 @@ func Upgrade(w *httpserver.ResponseWriter, r *httpserver.Request, h Handler, opt
 		w.Finish()
 		return nil, err
 	}
-	subprotocol := selectSubprotocol(r.Header.Values("Sec-WebSocket-Protocol"), opts.Subprotocols)
-	deflate := !opts.DisableCompression && acceptDeflateOffer(r.Header.Values("Sec-WebSocket-Extensions"))
+	subprotocol := selectSubprotocol(r.Header.Values("Sec-WebSocket-Protocol"), o.Subprotocols)
+	deflate := !o.DisableCompression && acceptDeflateOffer(r.Header.Values("Sec-WebSocket-Extensions"))
 
 	response := []byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ")
 	response = append(response, AcceptKey(r.Header.Get("Sec-WebSocket-Key"))...)
@@ -69,13 +70,13 @@ func Upgrade(w *httpserver.ResponseWriter, r *httpserver.Request, h Handler, opt
 	if err := stream.QueueWrite(response); err != nil {
 		return nil, err
 	}
-	c := newConn(stream, h, opts, true, deflate, subprotocol)
+	c := newConn(stream, h, o, true, deflate, subprotocol)
 	c.start()
 	return c, nil
 }
 
 // checkHandshake validates an upgrade request (RFC 6455 §4.2.1).
-func checkHandshake(r *httpserver.Request, opts Options) error {
+func checkHandshake(r *httpserver.Request, opts *Options) error {
 	switch {
 	case r.Method != "GET":
 		return &HandshakeError{400, "WebSocket handshakes use GET"}
