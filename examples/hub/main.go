@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"syscall"
 
 	"chat/framework/httpserver"
@@ -26,7 +27,16 @@ import (
 func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen address")
 	compress := flag.Bool("compress", false, "offer permessage-deflate")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile here until SIGINT")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 	loop, err := ioloop.New(ioloop.Options{})
 	if err != nil {
 		log.Fatal(err)
