@@ -38,8 +38,23 @@ var errFrameLengthHighBit = &CloseError{Code: CloseProtocolError, Reason: "64-bi
 // encodings (a 16-bit length below 126, a 64-bit one below 65536) are
 // accepted, as RFC 6455 requires of nobody to reject them.
 func ParseFrameHeader(b []byte) (h FrameHeader, ok bool, err error) {
+	h, stage, err := parseFrameHeaderPrefix(b)
+	return h, stage == headerComplete, err
+}
+
+// How much of a header parseFrameHeaderPrefix could decode.
+const (
+	headerNone        = iota // fewer than 2 bytes
+	headerFirstBytes         // flags, opcode and MASK known; length maybe not
+	headerLengthKnown        // Length known; masking key still missing
+	headerComplete
+)
+
+// parseFrameHeaderPrefix decodes as much of a header as b holds, so the
+// Reader can fail a frame on its first bytes without waiting for the rest.
+func parseFrameHeaderPrefix(b []byte) (h FrameHeader, stage int, err error) {
 	if len(b) < 2 {
-		return h, false, nil
+		return h, headerNone, nil
 	}
 	h.Fin = b[0]&0x80 != 0
 	h.Rsv1 = b[0]&0x40 != 0
@@ -51,21 +66,21 @@ func ParseFrameHeader(b []byte) (h FrameHeader, ok bool, err error) {
 	switch l := b[1] & 0x7f; l {
 	case 126:
 		if len(b) < 4 {
-			return h, false, nil
+			return h, headerFirstBytes, nil
 		}
 		h.Length = int(binary.BigEndian.Uint16(b[2:]))
 		n = 4
 	case 127:
 		if len(b) < 10 {
-			return h, false, nil
+			return h, headerFirstBytes, nil
 		}
 		l64 := binary.BigEndian.Uint64(b[2:])
 		if l64>>63 != 0 {
-			return h, false, errFrameLengthHighBit
+			return h, headerFirstBytes, errFrameLengthHighBit
 		}
 		if l64 > uint64(maxInt) {
 			// Only reachable on 32-bit platforms; far beyond any limit.
-			return h, false, &CloseError{Code: CloseMessageTooBig, Reason: "frame too big"}
+			return h, headerFirstBytes, &CloseError{Code: CloseMessageTooBig, Reason: "frame too big"}
 		}
 		h.Length = int(l64)
 		n = 10
@@ -73,14 +88,14 @@ func ParseFrameHeader(b []byte) (h FrameHeader, ok bool, err error) {
 		h.Length = int(l)
 	}
 	if h.Masked {
-		if len(b) < n+4 {
-			return h, false, nil
-		}
-		copy(h.MaskKey[:], b[n:n+4])
 		n += 4
+		if len(b) < n {
+			return h, headerLengthKnown, nil
+		}
+		copy(h.MaskKey[:], b[n-4:n])
 	}
 	h.HeaderLen = n
-	return h, true, nil
+	return h, headerComplete, nil
 }
 
 const maxInt = int(^uint(0) >> 1)

@@ -156,20 +156,20 @@ func (r *Reader) Split(data []byte, atEOF bool) (advance int, token []byte, err 
 	if r.closed {
 		return 0, nil, errFrameAfterClose
 	}
-	h, ok, err := ParseFrameHeader(data)
+	h, stage, err := parseFrameHeaderPrefix(data)
+	if err == nil && stage > headerNone {
+		err = r.checkHeader(&h, stage >= headerLengthKnown)
+	}
 	if err != nil {
 		r.err = err
 		r.releaseMessage()
 		return 0, nil, err
 	}
-	if !ok {
+	if stage != headerComplete {
 		if atEOF && len(data) > 0 {
 			return 0, nil, errShortFrame
 		}
 		return 0, nil, nil
-	}
-	if err := r.checkHeader(&h); err != nil {
-		return 0, nil, err
 	}
 	end := h.HeaderLen + h.Length
 	avail := min(len(data), end)
@@ -189,8 +189,9 @@ func (r *Reader) Split(data []byte, atEOF bool) (advance int, token []byte, err 
 	return end, data[:end], nil
 }
 
-// checkHeader applies the rules a header alone decides.
-func (r *Reader) checkHeader(h *FrameHeader) error {
+// checkHeader applies the rules a header alone decides, the length rules
+// only once the length is known.
+func (r *Reader) checkHeader(h *FrameHeader, lengthKnown bool) error {
 	switch {
 	case h.Masked != r.server:
 		if r.server {
@@ -207,7 +208,7 @@ func (r *Reader) checkHeader(h *FrameHeader) error {
 			return r.fail(CloseProtocolError, "RSV1 set on a control frame")
 		case !h.Fin:
 			return r.fail(CloseProtocolError, "fragmented control frame")
-		case h.Length > MaxControlPayload:
+		case lengthKnown && h.Length > MaxControlPayload:
 			return r.fail(CloseProtocolError, "control frame over 125 bytes")
 		}
 		return nil
@@ -217,7 +218,7 @@ func (r *Reader) checkHeader(h *FrameHeader) error {
 			return r.fail(CloseProtocolError, "new data frame inside a fragmented message")
 		case h.Rsv1 && !r.deflate:
 			return r.fail(CloseProtocolError, "RSV1 set without permessage-deflate")
-		case h.Length > r.wireLimit(h.Rsv1):
+		case lengthKnown && h.Length > r.wireLimit(h.Rsv1):
 			return r.fail(CloseMessageTooBig, "message too big")
 		}
 		return nil
@@ -227,7 +228,7 @@ func (r *Reader) checkHeader(h *FrameHeader) error {
 			return r.fail(CloseProtocolError, "continuation frame without a message to continue")
 		case h.Rsv1:
 			return r.fail(CloseProtocolError, "RSV1 set on a continuation frame")
-		case h.Length > r.wireLimit(r.msgCompressed)-r.msgWire:
+		case lengthKnown && h.Length > r.wireLimit(r.msgCompressed)-r.msgWire:
 			return r.fail(CloseMessageTooBig, "message too big")
 		}
 		return nil
