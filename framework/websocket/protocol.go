@@ -307,7 +307,7 @@ func (r *Reader) ReadFrame(frame []byte) (Event, error) {
 	starting := h.Opcode != OpContinuation
 	if starting {
 		r.inMessage, r.msgOp, r.msgCompressed, r.msgWire = true, h.Opcode, h.Rsv1, 0
-		r.trialAt = 1024
+		r.trialAt = 1
 	}
 	r.msgWire += len(payload)
 	single := starting && h.Fin
