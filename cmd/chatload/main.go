@@ -33,6 +33,7 @@ type config struct {
 	pid, conns, rounds  int
 	payload             int
 	duration            float64
+	hold                float64
 }
 
 func main() {
@@ -45,6 +46,7 @@ func main() {
 	flag.IntVar(&cfg.rounds, "rounds", 20, "fan-out rounds")
 	flag.IntVar(&cfg.payload, "payload", 64, "message size in bytes")
 	flag.Float64Var(&cfg.duration, "duration", 5, "echo mode: seconds to run")
+	flag.Float64Var(&cfg.hold, "hold", 0, "idle mode: seconds to keep the connections open after measuring")
 	flag.Parse()
 	if cfg.url == "" {
 		log.Fatal("chatload: -url is required")

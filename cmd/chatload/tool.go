@@ -166,6 +166,7 @@ func (t *tool) idle() error {
 	n := float64(len(conns))
 	fmt.Printf("mode=idle conns=%d rss_before=%d rss_after=%d rss_per_conn=%.0f heap_before=%d heap_after=%d heap_per_conn=%.0f\n",
 		len(conns), before.rss, after.rss, float64(after.rss-before.rss)/n, heap0, heap1, float64(heap1-heap0)/n)
+	time.Sleep(time.Duration(t.cfg.hold * float64(time.Second)))
 	return nil
 }
 

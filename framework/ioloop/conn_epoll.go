@@ -22,7 +22,6 @@ type Conn struct {
 	handler  func(Events)
 	pending  Events        // events that arrived before SetHandler
 	remoteSA unix.Sockaddr // from accept or connect; turned into net.Addr on demand
-	remote   net.Addr
 	closed   bool
 }
 
@@ -162,15 +161,13 @@ func (c *Conn) Abort() error {
 	return c.Close()
 }
 
-// RemoteAddr returns the peer's address.
+// RemoteAddr returns the peer's address (built on each call: callers that
+// need it often keep their own copy, so idle connections do not).
 func (c *Conn) RemoteAddr() net.Addr {
-	if c.remote == nil {
-		if c.remoteSA == nil && !c.closed {
-			c.remoteSA, _ = unix.Getpeername(c.fd)
-		}
-		c.remote = sockaddrToTCP(c.remoteSA)
+	if c.remoteSA == nil && !c.closed {
+		c.remoteSA, _ = unix.Getpeername(c.fd)
 	}
-	return c.remote
+	return sockaddrToTCP(c.remoteSA)
 }
 
 // LocalAddr returns the local address.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"runtime/debug"
 	"sync"
@@ -110,42 +111,50 @@ type pendingWrite struct {
 type Stream struct {
 	loop *ioloop.Loop
 	conn *ioloop.Conn
-	opts Options
 
 	// Read side. buf[start:end] holds bytes received but not yet consumed;
 	// buf is nil whenever that range is empty.
-	buf           []byte
-	pooled        *[]byte // the chunkPool entry buf came from, to put back
-	start, end    int
-	read          readRequest
-	maybeReadable bool   // an edge said readable and we have not yet seen EAGAIN
-	hungUp        bool   // the peer hung up: read on until EOF, whatever the read sizes
-	eof           bool   // the peer shut down its side
-	readErr       error  // a read failed (reset); delivered to the next read
-	processing    bool   // processReads is on the stack
-	scanToken     []byte // the token the split function returned, until delivered
-	scheduled     bool   // processReads is queued with AddCallback
+	buf        []byte
+	pooled     *[]byte // the chunkPool entry buf came from, to put back
+	start, end int
+	read       readRequest
+	readErr    error // a read failed (reset); delivered to the next read
 
 	// Write side.
 	writes            []pendingWrite
 	writeOffset       int // bytes of writes[0] already written
 	pendingWriteBytes int
-	flushing          bool
-	shutdownWhenDone  bool // CloseWrite once the queue drains
-	writeShut         bool // CloseWrite was called: no more writes
-	closeWhenFlushed  bool // Close (with flushedCloseCause) once the queue drains
-	flushedCloseCause error
-	iovecs            [][]byte
+	flushedCloseCause error // the cause for closeWhenFlushed
 
-	closed     bool
 	closeCause error
 	onClose    []func(cause error)
+
+	// Flags, kept together so the struct packs small: an idle connection
+	// costs little more than this struct.
+	maybeReadable    bool // an edge said readable and we have not yet seen EAGAIN
+	hungUp           bool // the peer hung up: read on until EOF, whatever the read sizes
+	eof              bool // the peer shut down its side
+	processing       bool // processReads is on the stack
+	scheduled        bool // processReads is queued with AddCallback
+	flushing         bool // flushWrites is on the stack
+	shutdownWhenDone bool // CloseWrite once the queue drains
+	writeShut        bool // CloseWrite was called: no more writes
+	closeWhenFlushed bool // Close (with flushedCloseCause) once the queue drains
+	closed           bool
+
+	// The Options limits, resolved (int32 keeps the struct at 256 bytes).
+	maxBufferSize, maxPendingWriteBytes int32
 }
 
 // New wraps a loop connection in a stream and starts listening for its
 // events. Loop-only.
 func New(loop *ioloop.Loop, conn *ioloop.Conn, opts Options) *Stream {
-	s := &Stream{loop: loop, conn: conn, opts: opts.withDefaults(), maybeReadable: true}
+	opts = opts.withDefaults()
+	s := &Stream{
+		loop: loop, conn: conn, maybeReadable: true,
+		maxBufferSize:        int32(min(opts.MaxBufferSize, math.MaxInt32)),
+		maxPendingWriteBytes: int32(min(opts.MaxPendingWriteBytes, math.MaxInt32)),
+	}
 	conn.SetHandler(s.handleEvents)
 	return s
 }
@@ -202,8 +211,8 @@ func (s *Stream) ClearCloseCallbacks() { s.onClose = nil }
 // appeared within max bytes (0 means MaxBufferSize) the read fails with
 // ErrDelimiterNotFound.
 func (s *Stream) ReadUntil(delim []byte, max int, cb ReadCallback) {
-	if max <= 0 || max > s.opts.MaxBufferSize {
-		max = s.opts.MaxBufferSize
+	if max <= 0 || max > int(s.maxBufferSize) {
+		max = int(s.maxBufferSize)
 	}
 	s.startRead(readRequest{kind: readUntil, delim: delim, n: max, cb: cb})
 }
@@ -217,8 +226,8 @@ func (s *Stream) ReadBytes(n int, cb ReadCallback) {
 // ReadPartial delivers whatever is available, at least one byte and at
 // most max (0 means MaxBufferSize), as soon as anything is.
 func (s *Stream) ReadPartial(max int, cb ReadCallback) {
-	if max <= 0 || max > s.opts.MaxBufferSize {
-		max = s.opts.MaxBufferSize
+	if max <= 0 || max > int(s.maxBufferSize) {
+		max = int(s.maxBufferSize)
 	}
 	s.startRead(readRequest{kind: readPartial, n: max, cb: cb})
 }
@@ -297,8 +306,8 @@ func (s *Stream) handleEvents(ev ioloop.Events) {
 // read), and if that ends in EOF or an error, close now — after queued
 // writes — so a parked request (a long poll) learns its client left.
 func (s *Stream) noticeHangup() {
-	for !s.eof && s.readErr == nil && s.maybeReadable && s.end-s.start < s.opts.MaxBufferSize {
-		s.fill(s.opts.MaxBufferSize)
+	for !s.eof && s.readErr == nil && s.maybeReadable && s.end-s.start < int(s.maxBufferSize) {
+		s.fill(int(s.maxBufferSize))
 	}
 	switch {
 	case s.readErr != nil:
@@ -327,24 +336,24 @@ func (s *Stream) processReads() {
 		s.releaseIfEmpty()
 	}()
 	for s.read.kind != readNone && !s.closed {
-		n, err := s.satisfiable()
+		n, token, err := s.satisfiable()
 		if err != nil {
-			s.finishRead(0, err)
+			s.finishRead(0, nil, err)
 			continue
 		}
 		if n >= 0 {
-			s.finishRead(n, nil)
+			s.finishRead(n, token, nil)
 			continue
 		}
 		// Not enough buffered: give up (EOF, error) or read more.
 		switch {
 		case s.readErr != nil:
-			s.finishRead(0, s.readErr)
+			s.finishRead(0, nil, s.readErr)
 			s.Close(s.readErr)
 		case s.eof && s.read.kind == readUntilClose:
-			s.finishRead(s.end-s.start, nil)
+			s.finishRead(s.end-s.start, nil, nil)
 		case s.eof:
-			s.finishRead(0, io.EOF)
+			s.finishRead(0, nil, io.EOF)
 		case !s.maybeReadable:
 			return
 		default:
@@ -358,74 +367,74 @@ func (s *Stream) readLimit() int {
 	if s.read.kind == readBytes {
 		return max(s.read.n, 1)
 	}
-	return s.opts.MaxBufferSize
+	return int(s.maxBufferSize)
 }
 
 // satisfiable reports how many buffered bytes the pending read can take
-// now, -1 if it must wait for more, or an error if it never can.
-func (s *Stream) satisfiable() (int, error) {
+// now, -1 if it must wait for more, or an error if it never can. For
+// ReadScan it also returns the split function's token.
+func (s *Stream) satisfiable() (int, []byte, error) {
 	buffered := s.buf[s.start:s.end]
 	req := &s.read
 	switch req.kind {
 	case readUntil:
 		if i := bytes.Index(buffered, req.delim); i >= 0 && i+len(req.delim) <= req.n {
-			return i + len(req.delim), nil
+			return i + len(req.delim), nil, nil
 		}
 		if len(buffered) >= req.n {
-			return 0, fmt.Errorf("%w (%d bytes)", ErrDelimiterNotFound, req.n)
+			return 0, nil, fmt.Errorf("%w (%d bytes)", ErrDelimiterNotFound, req.n)
 		}
 	case readBytes:
-		if req.n > s.opts.MaxBufferSize {
-			return 0, fmt.Errorf("%w: read of %d bytes, limit %d", ErrBufferFull, req.n, s.opts.MaxBufferSize)
+		if req.n > int(s.maxBufferSize) {
+			return 0, nil, fmt.Errorf("%w: read of %d bytes, limit %d", ErrBufferFull, req.n, int(s.maxBufferSize))
 		}
 		if len(buffered) >= req.n {
-			return req.n, nil
+			return req.n, nil, nil
 		}
 	case readPartial:
 		if len(buffered) > 0 {
-			return min(len(buffered), req.n), nil
+			return min(len(buffered), req.n), nil, nil
 		}
 	case readScan:
 		return s.scan(buffered)
 	case readUntilClose:
-		if len(buffered) >= s.opts.MaxBufferSize {
-			return 0, fmt.Errorf("%w: %d bytes before EOF", ErrBufferFull, len(buffered))
+		if len(buffered) >= int(s.maxBufferSize) {
+			return 0, nil, fmt.Errorf("%w: %d bytes before EOF", ErrBufferFull, len(buffered))
 		}
 	}
-	return -1, nil
+	return -1, nil, nil
 }
 
 // scan runs the split function on what is buffered. A token is delivered
 // in place of the consumed bytes only when it is a prefix of them (the
 // common case); a split function that builds its own token (unescaping,
 // say) has it copied into the buffer's consumed range.
-func (s *Stream) scan(buffered []byte) (int, error) {
+func (s *Stream) scan(buffered []byte) (int, []byte, error) {
 	advance, token, err := s.read.split(buffered, s.eof)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	if advance < 0 || advance > len(buffered) {
-		return 0, fmt.Errorf("iostream: split function advanced %d of %d bytes", advance, len(buffered))
+		return 0, nil, fmt.Errorf("iostream: split function advanced %d of %d bytes", advance, len(buffered))
 	}
 	if advance == 0 && token == nil {
-		if len(buffered) >= s.opts.MaxBufferSize {
-			return 0, fmt.Errorf("%w: no token in %d bytes", ErrBufferFull, len(buffered))
+		if len(buffered) >= int(s.maxBufferSize) {
+			return 0, nil, fmt.Errorf("%w: no token in %d bytes", ErrBufferFull, len(buffered))
 		}
-		return -1, nil
+		return -1, nil, nil
 	}
-	s.scanToken = token
-	return advance, nil
+	return advance, token, nil
 }
 
 // finishRead consumes n buffered bytes and hands them (or, for ReadScan,
 // the split function's token) to the pending read's callback.
-func (s *Stream) finishRead(n int, err error) {
+func (s *Stream) finishRead(n int, token []byte, err error) {
 	cb, kind := s.read.cb, s.read.kind
 	s.read = readRequest{}
 	data := s.buf[s.start : s.start+n]
 	s.start += n
 	if kind == readScan {
-		data, s.scanToken = s.scanToken, nil
+		data = token
 	}
 	s.invoke(cb, data, err)
 }
@@ -570,8 +579,8 @@ func (s *Stream) writeNow(b []byte) ([]byte, error) {
 func (s *Stream) enqueue(b []byte, f *concurrent.Future[struct{}]) {
 	s.writes = append(s.writes, pendingWrite{data: b, future: f})
 	s.pendingWriteBytes += len(b)
-	if s.pendingWriteBytes > s.opts.MaxPendingWriteBytes {
-		s.Close(fmt.Errorf("%w: %d bytes queued, limit %d", ErrWriteBufferFull, s.pendingWriteBytes, s.opts.MaxPendingWriteBytes))
+	if s.pendingWriteBytes > int(s.maxPendingWriteBytes) {
+		s.Close(fmt.Errorf("%w: %d bytes queued, limit %d", ErrWriteBufferFull, s.pendingWriteBytes, int(s.maxPendingWriteBytes)))
 	}
 }
 
@@ -597,7 +606,7 @@ func (s *Stream) flushWrites() {
 			return
 		}
 	}
-	s.writes, s.iovecs = nil, nil
+	s.writes = nil
 	if s.closed {
 		return
 	}
@@ -617,14 +626,12 @@ func (s *Stream) writeQueued() (int, error) {
 	if len(s.writes) == 1 {
 		return s.conn.Write(s.writes[0].data[s.writeOffset:])
 	}
-	iov := append(s.iovecs[:0], s.writes[0].data[s.writeOffset:])
+	var scratch [maxIovecs][]byte // on the stack: an idle stream keeps no iovec slice
+	iov := append(scratch[:0], s.writes[0].data[s.writeOffset:])
 	for _, w := range s.writes[1:min(len(s.writes), maxIovecs)] {
 		iov = append(iov, w.data)
 	}
-	n, err := s.conn.Writev(iov)
-	clear(iov)
-	s.iovecs = iov[:0]
-	return n, err
+	return s.conn.Writev(iov)
 }
 
 // consumeWritten drops n written bytes from the queue's head, resolving
@@ -693,7 +700,7 @@ func (s *Stream) Close(cause error) {
 	closedErr := s.closedError()
 
 	writes := s.writes
-	s.writes, s.iovecs, s.pendingWriteBytes, s.writeOffset = nil, nil, 0, 0
+	s.writes, s.pendingWriteBytes, s.writeOffset = nil, 0, 0
 	for _, w := range writes {
 		if w.future != nil {
 			w.future.Fail(closedErr)

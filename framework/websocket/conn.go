@@ -132,8 +132,12 @@ type Conn struct {
 	subprotocol string
 	state       connState
 
-	// Reading. hdr is the header of the frame the split function found.
+	// Reading. hdr is the header of the frame the split function found;
+	// splitFn and frameFn are the method values handed to ReadScan, made
+	// once so reading a frame allocates no closure.
 	hdr            frameHeader
+	splitFn        func([]byte, bool) (int, []byte, error)
+	frameFn        iostream.ReadCallback
 	inMessage      bool // a fragmented message has started
 	fragOpcode     Opcode
 	fragCompressed bool
@@ -157,6 +161,7 @@ func newConn(stream *iostream.Stream, h Handler, opts *Options, server, deflate 
 		server: server, deflate: deflate, subprotocol: subprotocol,
 		lastRead: time.Now(), closeCode: CloseAbnormal,
 	}
+	c.splitFn, c.frameFn = c.splitFrame, c.onFrame
 	stream.AddCloseCallback(c.onStreamClosed)
 	return c
 }
@@ -166,7 +171,7 @@ func (c *Conn) start() {
 	c.scheduleKeepalive()
 	c.handler.OnOpen(c)
 	if c.state == stateOpen {
-		c.stream.ReadScan(c.splitFrame, c.onFrame)
+		c.stream.ReadScan(c.splitFn, c.frameFn)
 	}
 }
 
@@ -235,7 +240,7 @@ func (c *Conn) onFrame(frame []byte, err error) {
 		return
 	}
 	if c.state != stateClosed && !c.stream.Closed() {
-		c.stream.ReadScan(c.splitFrame, c.onFrame)
+		c.stream.ReadScan(c.splitFn, c.frameFn)
 	}
 }
 
