@@ -26,18 +26,6 @@ type tool struct {
 	roundDone *concurrent.Future[time.Duration]
 }
 
-// onLoop runs fn on the loop and waits for its future.
-func onLoop[T any](l *ioloop.Loop, fn func() *concurrent.Future[T]) (T, error) {
-	type result struct {
-		v   T
-		err error
-	}
-	ch := make(chan result, 1)
-	l.AddCallback(func() { fn().OnResult(func(v T, err error) { ch <- result{v, err} }) })
-	r := <-ch
-	return r.v, r.err
-}
-
 // portsPerAddress is about how many ephemeral ports one source address has.
 const portsPerAddress = 25000
 
@@ -49,7 +37,7 @@ func (t *tool) connect(n int, h websocket.Handler) ([]*websocket.Conn, error) {
 	for len(conns) < n {
 		batch := min(500, n-len(conns))
 		first := len(conns)
-		got, err := onLoop(t.loop, func() *concurrent.Future[[]*websocket.Conn] {
+		got, err := ioloop.RunSync(t.loop, func() *concurrent.Future[[]*websocket.Conn] {
 			fs := make([]*concurrent.Future[*websocket.Conn], batch)
 			for i := range fs {
 				opts := websocket.DialOptions{Handler: h, Options: websocket.Options{DisableCompression: true, PingInterval: -1}}
@@ -107,7 +95,7 @@ func (t *tool) fanout() error {
 	}
 	var latencies []time.Duration
 	for round := range t.cfg.rounds {
-		d, err := onLoop(t.loop, func() *concurrent.Future[time.Duration] {
+		d, err := ioloop.RunSync(t.loop, func() *concurrent.Future[time.Duration] {
 			return t.startRound(sender[0], round)
 		})
 		if err != nil {

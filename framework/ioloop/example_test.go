@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"chat/framework/concurrent"
 	"chat/framework/ioloop"
 )
 
@@ -48,4 +49,17 @@ func ExampleRunInExecutor() {
 	})
 	loop.Run()
 	// Output: BLOCKING WORK DONE <nil>
+}
+
+// RunSync gives code outside the loop one asynchronous answer.
+func ExampleRunSync() {
+	loop, _ := ioloop.New(ioloop.Options{})
+	defer loop.Close()
+	go loop.Run()
+	defer loop.Stop()
+	n, err := ioloop.RunSync(loop, func() *concurrent.Future[int] {
+		return ioloop.RunInExecutor(loop.DefaultExecutor(), func() (int, error) { return 6 * 7, nil })
+	})
+	fmt.Println(n, err)
+	// Output: 42 <nil>
 }

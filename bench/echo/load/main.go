@@ -58,23 +58,11 @@ func main() {
 	}
 }
 
-// onLoop runs fn on the loop and waits for the future it returns.
-func onLoop[T any](l *ioloop.Loop, fn func() *concurrent.Future[T]) (T, error) {
-	type result struct {
-		v   T
-		err error
-	}
-	ch := make(chan result, 1)
-	l.AddCallback(func() { fn().OnResult(func(v T, err error) { ch <- result{v, err} }) })
-	r := <-ch
-	return r.v, r.err
-}
-
 func connect(l *ioloop.Loop, addr string, n int) ([]*iostream.Stream, error) {
 	var streams []*iostream.Stream
 	for len(streams) < n {
 		batch := min(500, n-len(streams))
-		got, err := onLoop(l, func() *concurrent.Future[[]*iostream.Stream] {
+		got, err := ioloop.RunSync(l, func() *concurrent.Future[[]*iostream.Stream] {
 			fs := make([]*concurrent.Future[*iostream.Stream], batch)
 			for i := range fs {
 				fs[i] = tcpserver.Connect(l, addr, tcpserver.ConnectOptions{})
@@ -95,7 +83,7 @@ func roundTrips(l *ioloop.Loop, addr string, n int, d time.Duration) error {
 		return err
 	}
 	ping := []byte("ping 0123456789abcdef0123456789abcdef\n")
-	total, err := onLoop(l, func() *concurrent.Future[int] {
+	total, err := ioloop.RunSync(l, func() *concurrent.Future[int] {
 		done := concurrent.New[int]()
 		count, running := 0, len(streams)
 		deadline := time.Now().Add(d)
@@ -168,7 +156,7 @@ func idle(l *ioloop.Loop, addr string, pid, n int) error {
 		return err
 	}
 	// One echo per connection proves each is established and served.
-	if _, err := onLoop(l, func() *concurrent.Future[[]struct{}] {
+	if _, err := ioloop.RunSync(l, func() *concurrent.Future[[]struct{}] {
 		fs := make([]*concurrent.Future[struct{}], len(streams))
 		for i, s := range streams {
 			f := concurrent.New[struct{}]()

@@ -1,0 +1,21 @@
+package ioloop
+
+import "chat/framework/concurrent"
+
+// RunSync runs start on the loop, waits for the future it returns and
+// gives back its result: Tornado's IOLoop.run_sync, for code outside the
+// loop (a command-line tool, a test) that needs one asynchronous answer.
+// It blocks the calling goroutine, so it must never be called on the loop
+// itself; the loop must be running (or be run by someone) for it to return.
+func RunSync[T any](l *Loop, start func() *concurrent.Future[T]) (T, error) {
+	type result struct {
+		value T
+		err   error
+	}
+	done := make(chan result, 1)
+	l.AddCallback(func() {
+		start().OnResult(func(v T, err error) { done <- result{v, err} })
+	})
+	r := <-done
+	return r.value, r.err
+}
