@@ -21,13 +21,12 @@ type Conn struct {
 	fd       int
 	handler  func(Events)
 	pending  Events        // events that arrived before SetHandler
-	remoteSA unix.Sockaddr // from accept or connect; turned into net.Addr on demand
 	closed   bool
 }
 
 // newConn registers an open non-blocking socket with the loop.
-func (l *Loop) newConn(fd int, remote unix.Sockaddr) (*Conn, error) {
-	c := &Conn{loop: l, fd: fd, remoteSA: remote}
+func (l *Loop) newConn(fd int) (*Conn, error) {
+	c := &Conn{loop: l, fd: fd}
 	if err := l.poller.register(fd, c); err != nil {
 		return nil, err
 	}
@@ -161,13 +160,18 @@ func (c *Conn) Abort() error {
 	return c.Close()
 }
 
-// RemoteAddr returns the peer's address (built on each call: callers that
-// need it often keep their own copy, so idle connections do not).
+// RemoteAddr returns the peer's address. It asks the kernel on each call
+// (getpeername) rather than keep the address in every connection: callers
+// that need it often keep their own copy, so idle connections do not.
 func (c *Conn) RemoteAddr() net.Addr {
-	if c.remoteSA == nil && !c.closed {
-		c.remoteSA, _ = unix.Getpeername(c.fd)
+	if c.closed {
+		return nil
 	}
-	return sockaddrToTCP(c.remoteSA)
+	sa, err := unix.Getpeername(c.fd)
+	if err != nil {
+		return nil
+	}
+	return sockaddrToTCP(sa)
 }
 
 // LocalAddr returns the local address.
@@ -322,7 +326,7 @@ func (ln *Listener) acceptSome() {
 		if ln.closed {
 			return
 		}
-		fd, sa, err := unix.Accept4(ln.fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		fd, _, err := unix.Accept4(ln.fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
 		switch {
 		case err == unix.EAGAIN:
 			return
@@ -339,7 +343,7 @@ func (ln *Listener) acceptSome() {
 			return
 		}
 		unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
-		conn, err := ln.loop.newConn(fd, sa)
+		conn, err := ln.loop.newConn(fd)
 		if err != nil {
 			unix.Close(fd)
 			ln.loop.opts.Logger.Error("ioloop: register accepted connection", "error", err)
@@ -400,7 +404,7 @@ func (l *Loop) dialAddr(addr netip.AddrPort, opts DialOptions) *concurrent.Futur
 	if err != nil && err != unix.EINPROGRESS && err != unix.EINTR {
 		return fail("connect", err)
 	}
-	conn, regErr := l.newConn(fd, sa)
+	conn, regErr := l.newConn(fd)
 	if regErr != nil {
 		return fail("register", regErr)
 	}

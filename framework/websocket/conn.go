@@ -124,7 +124,6 @@ const (
 // Conn is loop-owned: every method must be called on the loop.
 type Conn struct {
 	stream      *iostream.Stream
-	loop        *ioloop.Loop
 	handler     Handler
 	opts        *Options // shared, defaults applied
 	server      bool     // server side: peer frames are masked, ours are not
@@ -145,7 +144,7 @@ type Conn struct {
 	text           utf8Validator
 
 	// Closing and keepalive.
-	lastRead    time.Time
+	lastRead    int64 // UnixNano of the last frame received
 	pingSent    bool
 	timer       *ioloop.Timer
 	closeCode   int
@@ -157,9 +156,9 @@ type Conn struct {
 
 func newConn(stream *iostream.Stream, h Handler, opts *Options, server, deflate bool, subprotocol string) *Conn {
 	c := &Conn{
-		stream: stream, loop: stream.Loop(), handler: h, opts: opts,
+		stream: stream, handler: h, opts: opts,
 		server: server, deflate: deflate, subprotocol: subprotocol,
-		lastRead: time.Now(), closeCode: CloseAbnormal,
+		lastRead: time.Now().UnixNano(), closeCode: CloseAbnormal,
 	}
 	c.splitFn, c.frameFn = c.splitFrame, c.onFrame
 	stream.AddCloseCallback(c.onStreamClosed)
@@ -182,10 +181,15 @@ func (c *Conn) Subprotocol() string { return c.subprotocol }
 func (c *Conn) Compressed() bool { return c.deflate }
 
 // RemoteAddr returns the peer's address string.
-func (c *Conn) RemoteAddr() string { return c.stream.RemoteAddr().String() }
+func (c *Conn) RemoteAddr() string {
+	if addr := c.stream.RemoteAddr(); addr != nil {
+		return addr.String()
+	}
+	return ""
+}
 
 // Loop returns the connection's loop.
-func (c *Conn) Loop() *ioloop.Loop { return c.loop }
+func (c *Conn) Loop() *ioloop.Loop { return c.stream.Loop() }
 
 // PendingWriteBytes is how much written data the peer has not yet taken.
 func (c *Conn) PendingWriteBytes() int { return c.stream.PendingWriteBytes() }
@@ -223,7 +227,7 @@ func (c *Conn) onFrame(frame []byte, err error) {
 		c.readFailed(err)
 		return
 	}
-	c.lastRead = time.Now()
+	c.lastRead = time.Now().UnixNano()
 	h := c.hdr
 	payload := frame[h.headerSize:]
 	if h.masked {
@@ -456,7 +460,7 @@ func (c *Conn) armTimer(d time.Duration, fn func()) {
 	if c.timer != nil {
 		c.timer.Cancel()
 	}
-	c.timer = c.loop.CallLater(d, func() { c.timer = nil; fn() })
+	c.timer = c.stream.Loop().CallLater(d, func() { c.timer = nil; fn() })
 }
 
 // scheduleKeepalive checks the connection when it next could be idle long
@@ -465,7 +469,7 @@ func (c *Conn) scheduleKeepalive() {
 	if c.opts.PingInterval < 0 || c.state != stateOpen {
 		return
 	}
-	due := c.lastRead.Add(c.opts.PingInterval)
+	due := time.Unix(0, c.lastRead).Add(c.opts.PingInterval)
 	if c.pingSent {
 		due = due.Add(c.opts.PongTimeout)
 	}
@@ -476,7 +480,7 @@ func (c *Conn) keepalive() {
 	if c.state != stateOpen {
 		return
 	}
-	idle := time.Since(c.lastRead)
+	idle := time.Duration(time.Now().UnixNano() - c.lastRead)
 	switch {
 	case idle >= c.opts.PingInterval+c.opts.PongTimeout:
 		c.closeCode, c.closeReason = CloseAbnormal, "no answer to ping"
