@@ -17,11 +17,11 @@ import (
 // Conn is a non-blocking TCP connection registered with the loop's epoll.
 // See conn.go for the contract. Loop-only.
 type Conn struct {
-	loop     *Loop
-	fd       int
-	handler  func(Events)
-	pending  Events        // events that arrived before SetHandler
-	closed   bool
+	loop    *Loop
+	fd      int
+	handler func(Events)
+	pending Events // events that arrived before SetHandler
+	closed  bool
 }
 
 // newConn registers an open non-blocking socket with the loop.
