@@ -143,3 +143,27 @@ func TestOurClientAgainstOurServer(t *testing.T) {
 		t.Fatalf("close code %d", code)
 	}
 }
+
+func TestSubprotocolSelection(t *testing.T) {
+	addr := startEchoServer(t, websocket.Options{Subprotocols: []string{"chat.v2", "chat.v1"}})
+	tests := []struct {
+		offered []string
+		want    string
+	}{
+		{[]string{"chat.v1", "chat.v2"}, "chat.v2"}, // the server's preference wins
+		{[]string{"chat.v1"}, "chat.v1"},
+		{[]string{"other"}, ""},
+		{nil, ""},
+	}
+	for _, tc := range tests {
+		d := gorilla.Dialer{Subprotocols: tc.offered}
+		conn, _, err := d.Dial("ws://"+addr+"/ws", nil)
+		if err != nil {
+			t.Fatalf("offered %v: %v", tc.offered, err)
+		}
+		if got := conn.Subprotocol(); got != tc.want {
+			t.Errorf("offered %v: chose %q; want %q", tc.offered, got, tc.want)
+		}
+		conn.Close()
+	}
+}
