@@ -86,3 +86,32 @@ type fdHandler interface {
 	handleEvents(Events)
 	describe() string // for slow-callback and panic logs
 }
+
+// readiness routes a connection's events to its handler, keeping those
+// that arrive before a handler is set (edge-triggered events must not be
+// lost). Both backends' Conn embed it. Loop-owned.
+type readiness struct {
+	handler func(Events)
+	pending Events
+}
+
+// deliver passes ev to the handler, or keeps it until there is one.
+func (r *readiness) deliver(ev Events) {
+	if r.handler == nil {
+		r.pending |= ev
+		return
+	}
+	r.handler(ev)
+}
+
+// SetHandler installs the readiness handler and delivers any events that
+// arrived before it. Loop-only.
+func (r *readiness) SetHandler(h func(Events)) {
+	r.handler = h
+	if ev := r.pending; ev != 0 && h != nil {
+		r.pending = 0
+		h(ev)
+	}
+}
+
+func (r *readiness) describe() string { return "conn handler " + funcName(r.handler) }

@@ -17,11 +17,10 @@ import (
 // Conn is a non-blocking TCP connection registered with the loop's epoll.
 // See conn.go for the contract. Loop-only.
 type Conn struct {
-	loop    *Loop
-	fd      int
-	handler func(Events)
-	pending Events // events that arrived before SetHandler
-	closed  bool
+	readiness
+	loop   *Loop
+	fd     int
+	closed bool
 }
 
 // newConn registers an open non-blocking socket with the loop.
@@ -34,25 +33,7 @@ func (l *Loop) newConn(fd int) (*Conn, error) {
 	return c, nil
 }
 
-func (c *Conn) handleEvents(ev Events) {
-	if c.handler == nil {
-		c.pending |= ev
-		return
-	}
-	c.handler(ev)
-}
-
-func (c *Conn) describe() string { return "conn handler " + funcName(c.handler) }
-
-// SetHandler installs the readiness handler and delivers any events that
-// arrived before it. Loop-only.
-func (c *Conn) SetHandler(h func(Events)) {
-	c.handler = h
-	if ev := c.pending; ev != 0 && h != nil {
-		c.pending = 0
-		h(ev)
-	}
-}
+func (c *Conn) handleEvents(ev Events) { c.deliver(ev) }
 
 // Read reads what the socket holds, without blocking.
 func (c *Conn) Read(p []byte) (int, error) {

@@ -24,12 +24,11 @@ const portableChunk = 16 << 10
 // goroutines per connection, which is why Linux uses epoll instead.
 // Methods are loop-only.
 type Conn struct {
-	loop    *Loop
-	nc      net.Conn
-	handler func(Events)
-	pending Events
-	closed  bool
-	done    chan struct{} // closed by Close: releases the goroutines
+	readiness
+	loop   *Loop
+	nc     net.Conn
+	closed bool
+	done   chan struct{} // closed by Close: releases the goroutines
 
 	// Read side (loop-owned once handed over).
 	readBuf  []byte        // chunk the reader goroutine handed over
@@ -122,26 +121,6 @@ func (c *Conn) writeDone(err error) {
 		return
 	}
 	c.deliver(Writable)
-}
-
-func (c *Conn) deliver(ev Events) {
-	if c.handler == nil {
-		c.pending |= ev
-		return
-	}
-	c.handler(ev)
-}
-
-func (c *Conn) describe() string { return "conn handler " + funcName(c.handler) }
-
-// SetHandler installs the readiness handler and delivers any events that
-// arrived before it.
-func (c *Conn) SetHandler(h func(Events)) {
-	c.handler = h
-	if ev := c.pending; ev != 0 && h != nil {
-		c.pending = 0
-		h(ev)
-	}
 }
 
 // Read copies from the chunk the reader goroutine handed over.
