@@ -240,11 +240,16 @@ func TestStatsRecordsSlowCallbacksAndLag(t *testing.T) {
 	l.AddCallback(func() { close(done) })
 	looptest.Wait(t, done, "slow callback")
 	st := l.Stats()
-	if len(st.SlowCallbacks) != 1 {
-		t.Fatalf("SlowCallbacks = %v; want one entry", st.SlowCallbacks)
+	// On a loaded machine other callbacks may pass 1 ms too; the sleeper
+	// must be among the entries, named with its source.
+	found := false
+	for _, sc := range st.SlowCallbacks {
+		if strings.Contains(sc.Where, "slowCallbackForTest") && strings.Contains(sc.Where, "loop_test.go") && sc.Duration >= 5*time.Millisecond {
+			found = true
+		}
 	}
-	if sc := st.SlowCallbacks[0]; sc.Duration < 5*time.Millisecond || !strings.Contains(sc.Where, "loop_test.go") {
-		t.Fatalf("slow callback recorded as %+v", sc)
+	if !found {
+		t.Fatalf("SlowCallbacks = %+v; want slowCallbackForTest among them", st.SlowCallbacks)
 	}
 	if st.CallbacksRun == 0 || st.BusyFraction < 0 || st.BusyFraction > 1 || st.LagMax < st.LagP50 {
 		t.Fatalf("implausible stats: %+v", st)
