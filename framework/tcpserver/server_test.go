@@ -8,6 +8,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"chat/framework/concurrent"
 	"chat/framework/ioloop"
@@ -155,11 +156,18 @@ func TestManyConnectionsOnOneLoop(t *testing.T) {
 		streams = append(streams, got...)
 	}
 	t.Cleanup(func() {
-		clientLoop.AddCallback(func() {
+		// Close every connection and wait until the server has seen them
+		// go, so the next test (or -count run) starts with its file
+		// descriptors free.
+		looptest.Do(t, clientLoop, func() {
 			for _, s := range streams {
 				s.Close(nil)
 			}
 		})
+		deadline := time.Now().Add(looptest.Watchdog)
+		for serverLoop.OpenConns() > 0 && time.Now().Before(deadline) {
+			looptest.Do(t, serverLoop, func() {})
+		}
 	})
 
 	// Every connection sends its own line and must get exactly it back.
