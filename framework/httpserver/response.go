@@ -38,6 +38,7 @@ type ResponseWriter struct {
 	finished     bool
 	closeAfter   bool // close the connection after this response
 	hijacked     bool
+	autoETag     string // the ETag the server computed, if the handler set none
 	bytesSent    int
 	onConnClosed []func()
 }
@@ -183,7 +184,10 @@ func (w *ResponseWriter) Finish() {
 	} else {
 		out = w.completeResponse()
 	}
-	c.stream.QueueWrite(out)
+	if c.stream.Write(out).Done() {
+		// The kernel took it all at once: the buffer is free again.
+		c.srv.recycleOutputBuffer(out)
+	}
 	w.logAccess()
 	c.responseDone(w)
 }
@@ -199,11 +203,15 @@ func (w *ResponseWriter) completeResponse() []byte {
 	if bodyAllowed && w.header.Get("Content-Type") == "" {
 		w.header.Set("Content-Type", "text/html; charset=utf-8")
 	}
+	// The ETag the server computes is kept out of the header map and
+	// appended with the framing fields; a handler's own ETag wins.
+	etag := w.header.Get("Etag")
 	if w.status == 200 && (w.req.Method == "GET" || w.req.Method == "HEAD") && len(body) > 0 {
-		if w.header.Get("Etag") == "" {
-			w.header.Set("Etag", computeETag(body))
+		if etag == "" {
+			etag = computeETag(body)
+			w.autoETag = etag
 		}
-		if etagMatches(w.req.Header.Get("If-None-Match"), w.header.Get("Etag")) {
+		if etagMatches(w.req.Header.Get("If-None-Match"), etag) {
 			w.status, body = 304, nil
 			w.header.Del("Content-Length")
 			bodyAllowed = false
@@ -212,9 +220,14 @@ func (w *ResponseWriter) completeResponse() []byte {
 	if bodyAllowed && len(body) >= gzipMinBytes && w.gzipAllowed() {
 		body = gzipBody(body)
 		w.header.Set("Content-Encoding", "gzip")
-		if etag := w.header.Get("Etag"); strings.HasSuffix(etag, `"`) {
+		if strings.HasSuffix(etag, `"`) {
 			// Strong validators differ per encoding.
-			w.header.Set("Etag", etag[:len(etag)-1]+`-gzip"`)
+			etag = etag[:len(etag)-1] + `-gzip"`
+			if w.autoETag != "" {
+				w.autoETag = etag
+			} else {
+				w.header.Set("Etag", etag)
+			}
 		}
 	}
 	contentLength := -1
@@ -227,7 +240,7 @@ func (w *ResponseWriter) completeResponse() []byte {
 	} else {
 		w.header.Del("Content-Length")
 	}
-	out := w.appendHead(make([]byte, 0, 256+len(body)), contentLength)
+	out := w.appendHead(w.conn.srv.outputBuffer(256+len(body)), contentLength)
 	if w.req.Method != "HEAD" {
 		out = append(out, body...)
 		w.bytesSent = len(body)
@@ -242,6 +255,11 @@ func (w *ResponseWriter) completeResponse() []byte {
 func (w *ResponseWriter) appendHead(out []byte, contentLength int) []byte {
 	out = AppendResponseHead(out, 1, 1, w.status, w.header)
 	out = out[:len(out)-2] // reopen the head: AppendResponseHead ends it with CRLF
+	if w.autoETag != "" {
+		out = append(out, "Etag: "...)
+		out = append(out, w.autoETag...)
+		out = append(out, "\r\n"...)
+	}
 	out = append(out, "Date: "...)
 	out = append(out, w.conn.srv.date.Value(time.Now())...)
 	out = append(out, "\r\n"...)

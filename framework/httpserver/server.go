@@ -70,6 +70,33 @@ type Server struct {
 	tcp   *tcpserver.Server
 	limit Limits // Limits with defaults applied
 	date  DateCache
+	// outputBuffers are response buffers the kernel took in full,
+	// reused for later responses. Loop-owned; bounded in count and size.
+	outputBuffers [][]byte
+}
+
+// Bounds on the response-buffer free list.
+const (
+	maxFreeOutputBuffers = 64
+	maxFreeOutputSize    = 64 << 10
+)
+
+// outputBuffer returns an empty buffer with room for n bytes.
+func (s *Server) outputBuffer(n int) []byte {
+	if last := len(s.outputBuffers) - 1; last >= 0 && cap(s.outputBuffers[last]) >= n {
+		buf := s.outputBuffers[last]
+		s.outputBuffers[last] = nil
+		s.outputBuffers = s.outputBuffers[:last]
+		return buf[:0]
+	}
+	return make([]byte, 0, max(n, 512))
+}
+
+// recycleOutputBuffer keeps a buffer the stream no longer references.
+func (s *Server) recycleOutputBuffer(buf []byte) {
+	if cap(buf) <= maxFreeOutputSize && len(s.outputBuffers) < maxFreeOutputBuffers {
+		s.outputBuffers = append(s.outputBuffers, buf)
+	}
 }
 
 // Listen starts serving on address ("host:port") and returns the bound

@@ -315,7 +315,12 @@ func (c *Conn) handleControl(op Opcode, payload []byte) error {
 			c.writeFrame(OpPong, payload, false)
 		}
 	case OpPong:
-		c.pingSent = false
+		if c.pingSent {
+			// Answered: the next ping is due a full interval from now,
+			// not when the unanswered-ping deadline would have been.
+			c.pingSent = false
+			c.scheduleKeepalive()
+		}
 	case OpClose:
 		code, reason, err := parseClosePayload(payload)
 		if err != nil {
