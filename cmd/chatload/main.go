@@ -14,7 +14,7 @@
 //	              echo, again and again, for -duration; reports messages/s
 //
 // Source addresses are spread over 127.0.0.2-127.0.0.9 when more
-// connections are asked for than one address has ports.
+// connections are asked for than one address has ports (or with -spread).
 //
 //	chatload -url ws://127.0.0.1:8000/ws -pid 1234 -mode fanout -conns 10000
 package main
@@ -34,6 +34,7 @@ type config struct {
 	payload             int
 	duration            float64
 	hold                float64
+	spread              bool
 }
 
 func main() {
@@ -47,6 +48,7 @@ func main() {
 	flag.IntVar(&cfg.payload, "payload", 64, "message size in bytes")
 	flag.Float64Var(&cfg.duration, "duration", 5, "echo mode: seconds to run")
 	flag.Float64Var(&cfg.hold, "hold", 0, "idle mode: seconds to keep the connections open after measuring")
+	flag.BoolVar(&cfg.spread, "spread", false, "spread source addresses over 127.0.0.2-9 even below the automatic threshold")
 	flag.Parse()
 	if cfg.url == "" {
 		log.Fatal("chatload: -url is required")

@@ -33,7 +33,7 @@ const portsPerAddress = 25000
 // never overflows), with handler h.
 func (t *tool) connect(n int, h websocket.Handler) ([]*websocket.Conn, error) {
 	var conns []*websocket.Conn
-	spread := n > portsPerAddress
+	spread := n > portsPerAddress || t.cfg.spread
 	for len(conns) < n {
 		batch := min(500, n-len(conns))
 		first := len(conns)
