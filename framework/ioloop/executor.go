@@ -22,7 +22,7 @@ var ErrExecutorClosed = errors.New("ioloop: executor closed")
 // Tornado's run_in_executor. Each executor has its own workers and its own
 // bounded queue, so one kind of blocking work (say the SQLite writer, with
 // exactly one worker) cannot starve another. Stats is safe from any
-// goroutine; Submit must be called on the loop goroutine.
+// goroutine; RunInExecutor must be called on the loop goroutine.
 type Executor struct {
 	loop      *Loop
 	name      string
@@ -85,25 +85,6 @@ func (ex *Executor) shutdown() {
 
 // Name returns the executor's name.
 func (ex *Executor) Name() string { return ex.name }
-
-// Submit runs fn on a worker and then done(err) back on the loop, with a
-// panic in fn turned into an error. It is the untyped form of
-// RunInExecutor. When the queue is full, done runs with ErrQueueFull from a
-// loop callback, never synchronously inside Submit. Loop goroutine only.
-func (ex *Executor) Submit(fn func() error, done func(error)) {
-	ex.loop.AssertOnLoop()
-	job := func() {
-		err := callRecovering(fn)
-		ex.loop.AddCallback(func() { done(err) })
-	}
-	if !ex.submit(job) {
-		err := fmt.Errorf("%w: %q holds %d jobs", ErrQueueFull, ex.name, cap(ex.jobs))
-		if ex.loop.closed.Load() {
-			err = ErrExecutorClosed
-		}
-		ex.loop.AddCallback(func() { done(err) })
-	}
-}
 
 // RunInExecutor runs fn on one of ex's workers and returns a future that
 // resolves, on the loop, with fn's result. fn must not touch loop-owned
