@@ -27,7 +27,7 @@ var (
 	ErrUnsupportedVersion = errors.New("httpserver: HTTP version not supported")
 	// ErrUnsupportedTransferCoding: a transfer coding this server does not
 	// implement, applied before a final chunked (501).
-	ErrUnsupportedTransferCoding = errors.New("httpserver: transfer coding not implemented")
+	ErrUnsupportedTransferCoding = errors.New("httpserver: unsupported transfer coding")
 	// ErrExpectationFailed: an Expect value other than 100-continue (417).
 	ErrExpectationFailed = errors.New("httpserver: expectation failed")
 	// ErrIncomplete: the peer closed the connection in the middle of a

@@ -589,7 +589,7 @@ func (r *RequestHead) parseTransferEncoding(values []string) error {
 	case chunked > 1:
 		return ambiguous("chunked transfer coding applied more than once")
 	case unsupported:
-		return &ParseError{Status: 501, Reason: "transfer coding not implemented", Kind: ErrUnsupportedTransferCoding}
+		return &ParseError{Status: 501, Reason: "unsupported transfer coding before chunked", Kind: ErrUnsupportedTransferCoding}
 	}
 	r.Chunked = true
 	return nil

@@ -137,7 +137,7 @@ func TestRoutingNotFoundAndMethodNotAllowed(t *testing.T) {
 		{"POST on GET-only route", "POST", "/rooms/x", 405, "", "GET, HEAD"},
 		{"unknown method", "BREW", "/items/1", 405, "", "GET, HEAD, PUT, DELETE"},
 		{"implemented PUT", "PUT", "/items/1", 200, "put", ""},
-		{"OPTIONS not implemented", "OPTIONS", "/items/1", 405, "", "GET, HEAD, PUT, DELETE"},
+		{"OPTIONS without a handler method", "OPTIONS", "/items/1", 405, "", "GET, HEAD, PUT, DELETE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
