@@ -5,17 +5,7 @@ package httpserver
 
 // isTokenChar reports whether c is a tchar:
 // "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA.
-var isTokenChar = [256]bool{
-	'!': true, '#': true, '$': true, '%': true, '&': true, '\'': true, '*': true,
-	'+': true, '-': true, '.': true, '^': true, '_': true, '`': true, '|': true, '~': true,
-	'0': true, '1': true, '2': true, '3': true, '4': true, '5': true, '6': true, '7': true, '8': true, '9': true,
-	'A': true, 'B': true, 'C': true, 'D': true, 'E': true, 'F': true, 'G': true, 'H': true, 'I': true,
-	'J': true, 'K': true, 'L': true, 'M': true, 'N': true, 'O': true, 'P': true, 'Q': true, 'R': true,
-	'S': true, 'T': true, 'U': true, 'V': true, 'W': true, 'X': true, 'Y': true, 'Z': true,
-	'a': true, 'b': true, 'c': true, 'd': true, 'e': true, 'f': true, 'g': true, 'h': true, 'i': true,
-	'j': true, 'k': true, 'l': true, 'm': true, 'n': true, 'o': true, 'p': true, 'q': true, 'r': true,
-	's': true, 't': true, 'u': true, 'v': true, 'w': true, 'x': true, 'y': true, 'z': true,
-}
+var isTokenChar = alnumAnd("!#$%&'*+-.^_`|~")
 
 // isFieldValueChar reports whether c may appear in a field value:
 // VCHAR, obs-text, SP or HTAB (RFC 9110 §5.5).
@@ -26,27 +16,16 @@ func isFieldValueChar(c byte) bool {
 // isTargetChar reports whether c may appear in a request-target: the RFC
 // 3986 pchar / query set plus "/", "?", "%" (validated separately) and
 // "[" "]" (IP literals in absolute- and authority-form).
-var isTargetChar = func() (t [256]bool) {
-	for c := 'a'; c <= 'z'; c++ {
-		t[c] = true
-	}
-	for c := 'A'; c <= 'Z'; c++ {
-		t[c] = true
-	}
-	for c := '0'; c <= '9'; c++ {
-		t[c] = true
-	}
-	for _, c := range "-._~!$&'()*+,;=:@/?%[]" {
-		t[c] = true
-	}
-	return t
-}()
+var isTargetChar = alnumAnd("-._~!$&'()*+,;=:@/?%[]")
 
 // isHostChar reports whether c may appear in a Host value or an authority:
 // unreserved / sub-delims / ":" / "[" / "]" (RFC 3986 §3.2.2). Percent-
 // encoding is refused: no host a browser sends needs it, and decoders
 // disagree about it.
-var isHostChar = func() (t [256]bool) {
+var isHostChar = alnumAnd("-._~!$&'()*+,;=:[]")
+
+// alnumAnd builds a byte-class table of ASCII letters, digits and extra.
+func alnumAnd(extra string) (t [256]bool) {
 	for c := 'a'; c <= 'z'; c++ {
 		t[c] = true
 	}
@@ -56,11 +35,11 @@ var isHostChar = func() (t [256]bool) {
 	for c := '0'; c <= '9'; c++ {
 		t[c] = true
 	}
-	for _, c := range "-._~!$&'()*+,;=:[]" {
+	for _, c := range extra {
 		t[c] = true
 	}
 	return t
-}()
+}
 
 func isHexDigit(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
