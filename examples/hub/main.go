@@ -41,18 +41,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	h := &hub{conns: map[*websocket.Conn]struct{}{}}
-	opts := websocket.Options{DisableCompression: !*compress, PingInterval: -1}
-	srv := &httpserver.Server{Loop: loop, MaxConnections: 50000, Handler: httpserver.HandlerFunc(func(w *httpserver.ResponseWriter, r *httpserver.Request) {
-		switch r.Path {
-		case "/ws":
-			websocket.Upgrade(w, r, h, &opts)
-		case "/stats":
-			h.writeStats(w)
-		default:
-			w.SendError(404, "")
-		}
-	})}
+	srv := newServer(loop, *compress)
 	loop.AddCallback(func() {
 		bound, err := srv.Listen(*addr)
 		if err != nil {
@@ -66,6 +55,23 @@ func main() {
 	if err := loop.Run(); err != nil {
 		log.Fatal(err)
 	}
+}
+
+// newServer builds the hub's HTTP server: /ws joins the hub, /stats reports
+// connections, goroutines and heap in use.
+func newServer(loop *ioloop.Loop, compress bool) *httpserver.Server {
+	h := &hub{conns: map[*websocket.Conn]struct{}{}}
+	opts := &websocket.Options{DisableCompression: !compress, PingInterval: -1} // shared by every connection
+	return &httpserver.Server{Loop: loop, MaxConnections: 50000, Handler: httpserver.HandlerFunc(func(w *httpserver.ResponseWriter, r *httpserver.Request) {
+		switch r.Path {
+		case "/ws":
+			websocket.Upgrade(w, r, h, opts)
+		case "/stats":
+			h.writeStats(w)
+		default:
+			w.SendError(404, "")
+		}
+	})}
 }
 
 // hub holds the open connections. Loop-owned: no mutex.
