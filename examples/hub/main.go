@@ -28,7 +28,12 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen address")
 	compress := flag.Bool("compress", false, "offer permessage-deflate")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile here until SIGINT")
+	memProfile := flag.String("memprofile", "", "write a heap profile (every allocation sampled) here at SIGINT")
 	flag.Parse()
+	if *memProfile != "" {
+		runtime.MemProfileRate = 1
+		defer writeHeapProfile(*memProfile)
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -54,6 +59,19 @@ func main() {
 	go func() { <-signals; loop.Stop() }()
 	if err := loop.Run(); err != nil {
 		log.Fatal(err)
+	}
+}
+
+func writeHeapProfile(path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		log.Print(err)
+		return
+	}
+	defer f.Close()
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		log.Print(err)
 	}
 }
 

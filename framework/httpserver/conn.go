@@ -97,18 +97,25 @@ func (c *conn) readHead(first bool) {
 	} else {
 		c.setDeadline(c.srv.idleTimeout())
 	}
-	c.stream.ReadScan(c.scanHead, c.onHead)
+	c.stream.ReadScanner((*headReader)(c))
 }
 
-// scanHead wraps the head scanner to notice the first byte of a request,
+// headReader is the connection seen as the stream's iostream.Scanner for
+// request heads: a conversion, so reading a head allocates no closure.
+type headReader conn
+
+// Split wraps the head scanner to notice the first byte of a request,
 // which ends the idle wait and starts the header timeout.
-func (c *conn) scanHead(data []byte, atEOF bool) (int, []byte, error) {
+func (r *headReader) Split(data []byte, atEOF bool) (int, []byte, error) {
+	c := (*conn)(r)
 	if c.phase == phaseIdle && len(data) > 0 {
 		c.phase = phaseHead
 		c.setDeadline(c.srv.headerTimeout())
 	}
 	return c.scanner.Split(data, atEOF)
 }
+
+func (r *headReader) OnRead(head []byte, err error) { (*conn)(r).onHead(head, err) }
 
 func (c *conn) onHead(head []byte, err error) {
 	if err != nil {

@@ -2,6 +2,7 @@ package ioloop
 
 import (
 	"errors"
+	"fmt"
 	"net"
 )
 
@@ -19,8 +20,8 @@ import (
 //   - Write(p) and Writev(bufs) hand as many bytes to the kernel as it will
 //     take now and return how many; ErrWouldBlock (with n possibly > 0)
 //     means the rest must wait for a Writable event.
-//   - SetHandler(h) installs the function the loop calls with Events when
-//     the socket may have become readable or writable, or was hung up.
+//   - SetHandler(h) installs the EventHandler the loop calls with Events
+//     when the socket may have become readable or writable, or was hung up.
 //     Readiness is edge-triggered: an event says something changed, so the
 //     handler reads (or writes) until ErrWouldBlock before waiting for the
 //     next event. Events that arrive before a handler is set are kept and
@@ -87,11 +88,25 @@ type fdHandler interface {
 	describe() string // for slow-callback and panic logs
 }
 
+// EventHandler receives a connection's readiness events. HandleEvents runs
+// on the loop. An interface rather than a function value so that a
+// connection's owner (a stream) can be its own handler: ten thousand
+// connections then hold no closure each.
+type EventHandler interface {
+	HandleEvents(Events)
+}
+
+// EventHandlerFunc adapts a function to EventHandler.
+type EventHandlerFunc func(Events)
+
+// HandleEvents calls f(ev).
+func (f EventHandlerFunc) HandleEvents(ev Events) { f(ev) }
+
 // readiness routes a connection's events to its handler, keeping those
 // that arrive before a handler is set (edge-triggered events must not be
 // lost). Both backends' Conn embed it. Loop-owned.
 type readiness struct {
-	handler func(Events)
+	handler EventHandler
 	pending Events
 }
 
@@ -101,17 +116,22 @@ func (r *readiness) deliver(ev Events) {
 		r.pending |= ev
 		return
 	}
-	r.handler(ev)
+	r.handler.HandleEvents(ev)
 }
 
 // SetHandler installs the readiness handler and delivers any events that
 // arrived before it. Loop-only.
-func (r *readiness) SetHandler(h func(Events)) {
+func (r *readiness) SetHandler(h EventHandler) {
 	r.handler = h
 	if ev := r.pending; ev != 0 && h != nil {
 		r.pending = 0
-		h(ev)
+		h.HandleEvents(ev)
 	}
 }
 
-func (r *readiness) describe() string { return "conn handler " + funcName(r.handler) }
+func (r *readiness) describe() string {
+	if f, ok := r.handler.(EventHandlerFunc); ok {
+		return "conn handler " + funcName(f)
+	}
+	return fmt.Sprintf("conn handler %T", r.handler)
+}

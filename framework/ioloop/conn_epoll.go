@@ -35,6 +35,9 @@ func (l *Loop) newConn(fd int) (*Conn, error) {
 
 func (c *Conn) handleEvents(ev Events) { c.deliver(ev) }
 
+// Loop returns the loop the connection is registered with.
+func (c *Conn) Loop() *Loop { return c.loop }
+
 // Read reads what the socket holds, without blocking.
 func (c *Conn) Read(p []byte) (int, error) {
 	if c.closed {
@@ -394,7 +397,7 @@ func (l *Loop) dialAddr(addr netip.AddrPort, opts DialOptions) *concurrent.Futur
 		return future
 	}
 	// The connect completes (or fails) when the socket turns writable.
-	conn.SetHandler(func(ev Events) {
+	conn.SetHandler(EventHandlerFunc(func(ev Events) {
 		if ev&(Writable|Hangup) == 0 {
 			return
 		}
@@ -409,7 +412,7 @@ func (l *Loop) dialAddr(addr netip.AddrPort, opts DialOptions) *concurrent.Futur
 			return
 		}
 		future.Resolve(conn)
-	})
+	}))
 	return future
 }
 

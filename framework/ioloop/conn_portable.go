@@ -232,6 +232,9 @@ func (c *Conn) Abort() error {
 // RemoteAddr returns the peer's address.
 func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
 
+// Loop returns the loop the connection belongs to.
+func (c *Conn) Loop() *Loop { return c.loop }
+
 // LocalAddr returns the local address.
 func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }
 

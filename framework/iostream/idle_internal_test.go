@@ -37,8 +37,8 @@ func TestIdleStreamHoldsNoBuffer(t *testing.T) {
 		t.Fatalf("got %q", line)
 	}
 	looptest.Do(t, l, func() {
-		if s.buf != nil {
-			t.Fatalf("idle stream still holds a %d-byte buffer", len(s.buf))
+		if s.rb != nil {
+			t.Fatalf("idle stream still holds a %d-byte buffer", len(s.rb.data))
 		}
 	})
 }

@@ -59,11 +59,18 @@ func (o Options) withDefaults() Options {
 }
 
 // readChunk is the size of the pooled buffers reads go into. A stream
-// takes one when a read starts and gives it back as soon as everything in
+// takes one when bytes arrive and gives it back as soon as everything in
 // it has been consumed, so idle streams hold none.
 const readChunk = 8 << 10
 
-var chunkPool = sync.Pool{New: func() any { b := make([]byte, readChunk); return &b }}
+// readBuffer holds bytes received but not yet consumed: data[start:end].
+// Streams borrow one from readBufferPool while bytes are in flight.
+type readBuffer struct {
+	data       []byte
+	start, end int
+}
+
+var readBufferPool = sync.Pool{New: func() any { return &readBuffer{data: make([]byte, readChunk)} }}
 
 // ReadCallback receives the result of a read. data is valid only until the
 // callback returns (it points into the stream's buffer): copy what must be
@@ -84,12 +91,37 @@ const (
 
 // readRequest is the one pending read.
 type readRequest struct {
-	kind  readKind
-	delim []byte
-	n     int // bytes for readBytes, max for readUntil and readPartial
+	kind    readKind
+	n       int32 // bytes for readBytes, max for readUntil and readPartial
+	delim   []byte
+	cb      ReadCallback // every kind but readScan
+	scanner Scanner      // readScan
+}
+
+// Scanner reads a stream token by token (see ReadScanner). An interface
+// rather than two function values so that a protocol connection can be
+// its own scanner and keep reading without allocating a closure.
+type Scanner interface {
+	// Split is a bufio.SplitFunc: called with everything buffered, it
+	// asks for more (0, nil, nil), returns a token and how many bytes to
+	// consume, or fails the read with its error.
+	Split(data []byte, atEOF bool) (advance int, token []byte, err error)
+	// OnRead receives the token (valid only during the call) or the
+	// error, like a ReadCallback.
+	OnRead(token []byte, err error)
+}
+
+// funcScanner adapts a split function and a callback to Scanner.
+type funcScanner struct {
 	split bufio.SplitFunc
 	cb    ReadCallback
 }
+
+func (f *funcScanner) Split(data []byte, atEOF bool) (int, []byte, error) {
+	return f.split(data, atEOF)
+}
+
+func (f *funcScanner) OnRead(token []byte, err error) { f.cb(token, err) }
 
 type pendingWrite struct {
 	data   []byte
@@ -109,58 +141,62 @@ type pendingWrite struct {
 // waiting). Close fails the waiting read and unwritten writes with
 // ErrStreamClosed and then, once, runs the close callback with the cause.
 type Stream struct {
-	loop *ioloop.Loop
-	conn *ioloop.Conn
-
-	// Read side. buf[start:end] holds bytes received but not yet consumed;
-	// buf is nil whenever that range is empty.
-	buf        []byte
-	pooled     *[]byte // the chunkPool entry buf came from, to put back
-	start, end int
-	read       readRequest
-	readErr    error // a read failed (reset); delivered to the next read
-
-	// Write side.
+	// The fields a write reads come first, in one cache line: a broadcast
+	// writes to thousands of streams in a row, and each one it touches is
+	// a memory access that missed the cache.
+	conn              *ioloop.Conn
 	writes            []pendingWrite
-	writeOffset       int // bytes of writes[0] already written
 	pendingWriteBytes int
-	flushedCloseCause error // the cause for closeWhenFlushed
+	writeOffset       int32 // bytes of writes[0] already written
+	// The Options limits, resolved (int32 keeps the struct small).
+	maxBufferSize, maxPendingWriteBytes int32
+	closed                              bool
+	writeShut                           bool // CloseWrite was called: no more writes
+	flushing                            bool // flushWrites is on the stack
+	shutdownWhenDone                    bool // CloseWrite once the queue drains
+	closeWhenFlushed                    bool // Close (with closeCause) once the queue drains
 
+	// Read side. rb is borrowed from readBufferPool while received bytes
+	// wait to be consumed, and nil otherwise: an idle stream holds no
+	// buffer.
+	rb      *readBuffer
+	read    readRequest
+	readErr error // a read failed (reset); delivered to the next read
+
+	maybeReadable bool // an edge said readable and we have not yet seen EAGAIN
+	hungUp        bool // the peer hung up: read on until EOF, whatever the read sizes
+	eof           bool // the peer shut down its side
+	processing    bool // processReads is on the stack
+	scheduled     bool // processReads is queued with AddCallback
+
+	// closeCause is why the stream closed, or, while closeWhenFlushed is
+	// set, why it will close once the queue drains.
 	closeCause error
 	onClose    []func(cause error)
-
-	// Flags, kept together so the struct packs small: an idle connection
-	// costs little more than this struct.
-	maybeReadable    bool // an edge said readable and we have not yet seen EAGAIN
-	hungUp           bool // the peer hung up: read on until EOF, whatever the read sizes
-	eof              bool // the peer shut down its side
-	processing       bool // processReads is on the stack
-	scheduled        bool // processReads is queued with AddCallback
-	flushing         bool // flushWrites is on the stack
-	shutdownWhenDone bool // CloseWrite once the queue drains
-	writeShut        bool // CloseWrite was called: no more writes
-	closeWhenFlushed bool // Close (with flushedCloseCause) once the queue drains
-	closed           bool
-
-	// The Options limits, resolved (int32 keeps the struct at 256 bytes).
-	maxBufferSize, maxPendingWriteBytes int32
 }
+
+// streamEvents is the Stream seen as its connection's ioloop.EventHandler.
+// A conversion, not a wrapper: (*streamEvents)(s) allocates nothing, and
+// Stream's own method set stays free of a HandleEvents nobody should call.
+type streamEvents Stream
+
+func (e *streamEvents) HandleEvents(ev ioloop.Events) { (*Stream)(e).handleEvents(ev) }
 
 // New wraps a loop connection in a stream and starts listening for its
 // events. Loop-only.
 func New(loop *ioloop.Loop, conn *ioloop.Conn, opts Options) *Stream {
 	opts = opts.withDefaults()
 	s := &Stream{
-		loop: loop, conn: conn, maybeReadable: true,
+		conn: conn, maybeReadable: true,
 		maxBufferSize:        int32(min(opts.MaxBufferSize, math.MaxInt32)),
 		maxPendingWriteBytes: int32(min(opts.MaxPendingWriteBytes, math.MaxInt32)),
 	}
-	conn.SetHandler(s.handleEvents)
+	conn.SetHandler((*streamEvents)(s))
 	return s
 }
 
 // Loop returns the loop the stream belongs to.
-func (s *Stream) Loop() *ioloop.Loop { return s.loop }
+func (s *Stream) Loop() *ioloop.Loop { return s.conn.Loop() }
 
 // Conn returns the underlying connection.
 func (s *Stream) Conn() *ioloop.Conn { return s.conn }
@@ -176,13 +212,26 @@ func (s *Stream) Closed() bool { return s.closed }
 
 // CloseCause returns why the stream closed (nil while open, or when the
 // owner closed it without a cause).
-func (s *Stream) CloseCause() error { return s.closeCause }
+func (s *Stream) CloseCause() error {
+	if !s.closed {
+		return nil
+	}
+	return s.closeCause
+}
 
 // Reading reports whether a read is waiting.
 func (s *Stream) Reading() bool { return s.read.kind != readNone }
 
 // Buffered returns how many received bytes wait to be read.
-func (s *Stream) Buffered() int { return s.end - s.start }
+func (s *Stream) Buffered() int { return len(s.buffered()) }
+
+// buffered returns the received bytes not yet consumed.
+func (s *Stream) buffered() []byte {
+	if s.rb == nil {
+		return nil
+	}
+	return s.rb.data[s.rb.start:s.rb.end]
+}
 
 // PendingWriteBytes returns how many written bytes the kernel has not yet
 // taken. Protocols use it for backpressure: stop producing, or drop a
@@ -196,7 +245,7 @@ func (s *Stream) PendingWriteBytes() int { return s.pendingWriteBytes }
 func (s *Stream) AddCloseCallback(fn func(cause error)) {
 	if s.closed {
 		cause := s.closeCause
-		s.loop.AddCallback(func() { fn(cause) })
+		s.Loop().AddCallback(func() { fn(cause) })
 		return
 	}
 	s.onClose = append(s.onClose, fn)
@@ -214,13 +263,13 @@ func (s *Stream) ReadUntil(delim []byte, max int, cb ReadCallback) {
 	if max <= 0 || max > int(s.maxBufferSize) {
 		max = int(s.maxBufferSize)
 	}
-	s.startRead(readRequest{kind: readUntil, delim: delim, n: max, cb: cb})
+	s.startRead(readRequest{kind: readUntil, delim: delim, n: int32(max), cb: cb})
 }
 
 // ReadBytes delivers exactly n bytes. n above MaxBufferSize fails with
 // ErrBufferFull: read large bodies with ReadPartial.
 func (s *Stream) ReadBytes(n int, cb ReadCallback) {
-	s.startRead(readRequest{kind: readBytes, n: n, cb: cb})
+	s.startRead(readRequest{kind: readBytes, n: int32(min(n, math.MaxInt32)), cb: cb})
 }
 
 // ReadPartial delivers whatever is available, at least one byte and at
@@ -229,7 +278,7 @@ func (s *Stream) ReadPartial(max int, cb ReadCallback) {
 	if max <= 0 || max > int(s.maxBufferSize) {
 		max = int(s.maxBufferSize)
 	}
-	s.startRead(readRequest{kind: readPartial, n: max, cb: cb})
+	s.startRead(readRequest{kind: readPartial, n: int32(max), cb: cb})
 }
 
 // ReadScan delivers the next token found by split, a bufio.SplitFunc: it
@@ -240,7 +289,15 @@ func (s *Stream) ReadPartial(max int, cb ReadCallback) {
 // plug in here; a split function that keeps its own scan position stays
 // linear however the bytes are split. Tokens are limited to MaxBufferSize.
 func (s *Stream) ReadScan(split bufio.SplitFunc, cb ReadCallback) {
-	s.startRead(readRequest{kind: readScan, split: split, cb: cb})
+	s.ReadScanner(&funcScanner{split: split, cb: cb})
+}
+
+// ReadScanner is ReadScan with the split function and the callback as one
+// Scanner: sc.Split finds the next token and sc.OnRead receives it. A
+// connection that reads one frame after another passes itself and
+// allocates nothing per read.
+func (s *Stream) ReadScanner(sc Scanner) {
+	s.startRead(readRequest{kind: readScan, scanner: sc})
 }
 
 // ReadUntilClose delivers everything up to the peer's EOF (at most
@@ -255,31 +312,31 @@ func (s *Stream) ReadUntilClose(cb ReadCallback) {
 // here, otherwise on the next readable event. A callback never runs
 // synchronously inside the Read call that registered it.
 func (s *Stream) startRead(req readRequest) {
-	s.loop.AssertOnLoop()
+	s.Loop().AssertOnLoop()
 	if s.closed {
-		s.scheduleCallback(req.cb, s.closedError())
+		s.scheduleCallback(req, s.closedError())
 		return
 	}
 	if s.read.kind != readNone {
-		s.scheduleCallback(req.cb, ErrReadPending)
+		s.scheduleCallback(req, ErrReadPending)
 		return
 	}
 	s.read = req
 	if s.processing || s.scheduled {
 		return
 	}
-	if s.end > s.start || s.maybeReadable || s.eof || s.readErr != nil {
+	if s.rb != nil || s.maybeReadable || s.eof || s.readErr != nil {
 		s.scheduled = true
-		s.loop.AddCallback(func() {
+		s.Loop().AddCallback(func() {
 			s.scheduled = false
 			s.processReads()
 		})
 	}
 }
 
-// scheduleCallback runs cb with err from a loop callback.
-func (s *Stream) scheduleCallback(cb ReadCallback, err error) {
-	s.loop.AddCallback(func() { s.invoke(cb, nil, err) })
+// scheduleCallback fails req with err from a loop callback.
+func (s *Stream) scheduleCallback(req readRequest, err error) {
+	s.Loop().AddCallback(func() { s.invoke(req, nil, err) })
 }
 
 // handleEvents is the connection's readiness handler.
@@ -306,7 +363,7 @@ func (s *Stream) handleEvents(ev ioloop.Events) {
 // read), and if that ends in EOF or an error, close now — after queued
 // writes — so a parked request (a long poll) learns its client left.
 func (s *Stream) noticeHangup() {
-	for !s.eof && s.readErr == nil && s.maybeReadable && s.end-s.start < int(s.maxBufferSize) {
+	for !s.eof && s.readErr == nil && s.maybeReadable && s.Buffered() < int(s.maxBufferSize) {
 		s.fill(int(s.maxBufferSize))
 	}
 	switch {
@@ -329,9 +386,8 @@ func (s *Stream) processReads() {
 	defer func() {
 		// Only now, with every callback returned, may the buffer go back.
 		s.processing = false
-		if s.closed && s.buf != nil {
+		if s.closed {
 			s.recycleBuffer()
-			s.buf, s.start, s.end = nil, 0, 0
 		}
 		s.releaseIfEmpty()
 	}()
@@ -351,7 +407,7 @@ func (s *Stream) processReads() {
 			s.finishRead(0, nil, s.readErr)
 			s.Close(s.readErr)
 		case s.eof && s.read.kind == readUntilClose:
-			s.finishRead(s.end-s.start, nil, nil)
+			s.finishRead(s.Buffered(), nil, nil)
 		case s.eof:
 			s.finishRead(0, nil, io.EOF)
 		case !s.maybeReadable:
@@ -365,7 +421,7 @@ func (s *Stream) processReads() {
 // readLimit is how many bytes the pending read may need buffered.
 func (s *Stream) readLimit() int {
 	if s.read.kind == readBytes {
-		return max(s.read.n, 1)
+		return max(int(s.read.n), 1)
 	}
 	return int(s.maxBufferSize)
 }
@@ -374,26 +430,27 @@ func (s *Stream) readLimit() int {
 // now, -1 if it must wait for more, or an error if it never can. For
 // ReadScan it also returns the split function's token.
 func (s *Stream) satisfiable() (int, []byte, error) {
-	buffered := s.buf[s.start:s.end]
+	buffered := s.buffered()
 	req := &s.read
+	n := int(req.n)
 	switch req.kind {
 	case readUntil:
-		if i := bytes.Index(buffered, req.delim); i >= 0 && i+len(req.delim) <= req.n {
+		if i := bytes.Index(buffered, req.delim); i >= 0 && i+len(req.delim) <= n {
 			return i + len(req.delim), nil, nil
 		}
-		if len(buffered) >= req.n {
-			return 0, nil, fmt.Errorf("%w (%d bytes)", ErrDelimiterNotFound, req.n)
+		if len(buffered) >= n {
+			return 0, nil, fmt.Errorf("%w (%d bytes)", ErrDelimiterNotFound, n)
 		}
 	case readBytes:
-		if req.n > int(s.maxBufferSize) {
-			return 0, nil, fmt.Errorf("%w: read of %d bytes, limit %d", ErrBufferFull, req.n, int(s.maxBufferSize))
+		if req.n > s.maxBufferSize {
+			return 0, nil, fmt.Errorf("%w: read of %d bytes, limit %d", ErrBufferFull, n, int(s.maxBufferSize))
 		}
-		if len(buffered) >= req.n {
-			return req.n, nil, nil
+		if len(buffered) >= n {
+			return n, nil, nil
 		}
 	case readPartial:
 		if len(buffered) > 0 {
-			return min(len(buffered), req.n), nil, nil
+			return min(len(buffered), n), nil, nil
 		}
 	case readScan:
 		return s.scan(buffered)
@@ -410,7 +467,7 @@ func (s *Stream) satisfiable() (int, []byte, error) {
 // common case); a split function that builds its own token (unescaping,
 // say) has it copied into the buffer's consumed range.
 func (s *Stream) scan(buffered []byte) (int, []byte, error) {
-	advance, token, err := s.read.split(buffered, s.eof)
+	advance, token, err := s.read.scanner.Split(buffered, s.eof)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -429,45 +486,53 @@ func (s *Stream) scan(buffered []byte) (int, []byte, error) {
 // finishRead consumes n buffered bytes and hands them (or, for ReadScan,
 // the split function's token) to the pending read's callback.
 func (s *Stream) finishRead(n int, token []byte, err error) {
-	cb, kind := s.read.cb, s.read.kind
+	req := s.read
 	s.read = readRequest{}
-	data := s.buf[s.start : s.start+n]
-	s.start += n
-	if kind == readScan {
+	var data []byte
+	if s.rb != nil {
+		data = s.rb.data[s.rb.start : s.rb.start+n]
+		s.rb.start += n
+	}
+	if req.kind == readScan {
 		data = token
 	}
-	s.invoke(cb, data, err)
+	s.invoke(req, data, err)
 }
 
-// invoke runs a read callback. A panic in it is logged with its stack and
-// closes this stream (its protocol state is unknown now), and the loop
+// invoke runs a read's callback. A panic in it is logged with its stack
+// and closes this stream (its protocol state is unknown now), and the loop
 // carries on serving every other connection.
-func (s *Stream) invoke(cb ReadCallback, data []byte, err error) {
+func (s *Stream) invoke(req readRequest, data []byte, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			s.loop.Logger().Error("iostream: read callback panicked",
+			s.Loop().Logger().Error("iostream: read callback panicked",
 				"panic", r, "remote", s.RemoteAddr(), "stack", string(debug.Stack()))
 			s.Close(fmt.Errorf("iostream: read callback panicked: %v", r))
 		}
 	}()
-	cb(data, err)
+	if req.scanner != nil {
+		req.scanner.OnRead(data, err)
+		return
+	}
+	req.cb(data, err)
 }
 
 // fill reads once from the socket into the buffer, growing it towards
 // limit if it is full.
 func (s *Stream) fill(limit int) {
 	s.makeRoom(limit)
-	n, err := s.conn.Read(s.buf[s.end:])
+	rb := s.rb
+	n, err := s.conn.Read(rb.data[rb.end:])
 	switch {
 	case err == nil:
 		// A short read means the socket is empty now; new data brings a
 		// new edge, so there is no need to spend a system call on EAGAIN.
 		// After a hang-up the EOF is still to be read and no new edge
 		// will announce it, so keep reading then.
-		if n < len(s.buf)-s.end && !s.hungUp {
+		if n < len(rb.data)-rb.end && !s.hungUp {
 			s.maybeReadable = false
 		}
-		s.end += n
+		rb.end += n
 	case errors.Is(err, ioloop.ErrWouldBlock):
 		s.maybeReadable = false
 	case errors.Is(err, io.EOF):
@@ -477,46 +542,51 @@ func (s *Stream) fill(limit int) {
 	}
 }
 
-// makeRoom makes sure there is space after s.end: a pooled chunk for an
+// makeRoom makes sure there is space after rb.end: a pooled buffer for an
 // empty stream, then compaction, then growth (doubling, up to limit).
 // Callers only ask while fewer than limit bytes are buffered, so growth
 // always finds room.
 func (s *Stream) makeRoom(limit int) {
-	if s.buf == nil {
-		s.pooled = chunkPool.Get().(*[]byte)
-		s.buf = *s.pooled
-		s.start, s.end = 0, 0
+	if s.rb == nil {
+		s.rb = readBufferPool.Get().(*readBuffer)
 		return
 	}
-	if s.end < len(s.buf) {
+	rb := s.rb
+	if rb.end < len(rb.data) {
 		return
 	}
-	if s.start > 0 {
-		s.end = copy(s.buf, s.buf[s.start:s.end])
-		s.start = 0
+	if rb.start > 0 {
+		rb.end = copy(rb.data, rb.data[rb.start:rb.end])
+		rb.start = 0
 		return
 	}
-	grown := make([]byte, max(min(2*len(s.buf), limit), s.end+1))
-	copy(grown, s.buf[:s.end])
-	s.recycleBuffer()
-	s.buf = grown
+	grown := make([]byte, max(min(2*len(rb.data), limit), rb.end+1))
+	copy(grown, rb.data[:rb.end])
+	rb.data = grown
 }
 
 // releaseIfEmpty gives the buffer back once everything in it is consumed,
 // so an idle stream holds no buffer. Inside processReads it waits until
 // the callbacks have returned (their data points into the buffer).
 func (s *Stream) releaseIfEmpty() {
-	if s.buf != nil && s.start == s.end && !s.processing {
+	if s.rb != nil && s.rb.start == s.rb.end && !s.processing {
 		s.recycleBuffer()
-		s.buf, s.start, s.end = nil, 0, 0
 	}
 }
 
+// recycleBuffer drops the read buffer, putting it back in the pool if it
+// is still the pool's size (a buffer grown for a large read is left to
+// the garbage collector rather than kept by the pool).
 func (s *Stream) recycleBuffer() {
-	if s.pooled != nil {
-		chunkPool.Put(s.pooled)
+	rb := s.rb
+	if rb == nil {
+		return
 	}
-	s.pooled = nil
+	s.rb = nil
+	if len(rb.data) == readChunk {
+		rb.start, rb.end = 0, 0
+		readBufferPool.Put(rb)
+	}
 }
 
 // writeDone is the future of every write the kernel took at once: a
@@ -559,7 +629,7 @@ func (s *Stream) QueueWrite(b []byte) error {
 // writeNow writes b directly when nothing is queued ahead of it and
 // returns what is left to queue.
 func (s *Stream) writeNow(b []byte) ([]byte, error) {
-	s.loop.AssertOnLoop()
+	s.Loop().AssertOnLoop()
 	switch {
 	case s.closed:
 		return nil, s.closedError()
@@ -617,7 +687,7 @@ func (s *Stream) flushWrites() {
 		}
 	}
 	if s.closeWhenFlushed {
-		s.Close(s.flushedCloseCause)
+		s.Close(s.closeCause)
 	}
 }
 
@@ -640,9 +710,9 @@ func (s *Stream) consumeWritten(n int) {
 	s.pendingWriteBytes -= n
 	for n > 0 && len(s.writes) > 0 {
 		head := &s.writes[0]
-		left := len(head.data) - s.writeOffset
+		left := len(head.data) - int(s.writeOffset)
 		if n < left {
-			s.writeOffset += n
+			s.writeOffset += int32(n)
 			return
 		}
 		n -= left
@@ -684,7 +754,7 @@ func (s *Stream) closeAfterWrites(cause error) {
 		s.Close(cause)
 		return
 	}
-	s.closeWhenFlushed, s.flushedCloseCause = true, cause
+	s.closeWhenFlushed, s.closeCause = true, cause
 }
 
 // Close closes the stream with a cause (nil for an ordinary close by its
@@ -707,18 +777,17 @@ func (s *Stream) Close(cause error) {
 		}
 	}
 	if s.read.kind != readNone {
-		cb := s.read.cb
+		req := s.read
 		s.read = readRequest{}
-		s.scheduleCallback(cb, closedErr)
+		s.scheduleCallback(req, closedErr)
 	}
-	if !s.processing && s.buf != nil {
+	if !s.processing {
 		s.recycleBuffer()
-		s.buf, s.start, s.end = nil, 0, 0
 	}
 	if len(s.onClose) > 0 {
 		callbacks := s.onClose
 		s.onClose = nil
-		s.loop.AddCallback(func() {
+		s.Loop().AddCallback(func() {
 			for _, fn := range callbacks {
 				fn(cause)
 			}

@@ -36,6 +36,9 @@ type Server struct {
 
 	listeners []*ioloop.Listener
 	stats     Stats
+	// released counts a stream's close. One function value shared by
+	// every stream, so a connection holds no closure of its own for it.
+	released func(error)
 }
 
 // Stats counts what a server has done. Read it with Server.Stats.
@@ -55,6 +58,9 @@ func (s *Server) Listen(address string) (net.Addr, error) {
 	ln, err := s.Loop.Listen("tcp", address, s.ListenOptions)
 	if err != nil {
 		return nil, fmt.Errorf("tcpserver: %w", err)
+	}
+	if s.released == nil {
+		s.released = func(error) { s.stats.Active-- }
 	}
 	s.listeners = append(s.listeners, ln)
 	ln.SetAcceptHandler(s.accept)
@@ -78,7 +84,7 @@ func (s *Server) accept(conn *ioloop.Conn) {
 	s.stats.Accepted++
 	s.stats.Active++
 	stream := iostream.New(s.Loop, conn, s.StreamOptions)
-	stream.AddCloseCallback(func(error) { s.stats.Active-- })
+	stream.AddCloseCallback(s.released)
 	s.Handler(stream)
 }
 

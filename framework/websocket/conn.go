@@ -117,65 +117,117 @@ const (
 
 // Conn is a WebSocket connection on the event loop: Tornado's
 // WebSocketHandler (server side) and WebSocketClientConnection (client
-// side) in one type. It reads frames with the stream's ReadScan, so an idle
-// connection holds no read buffer and no goroutine; a fragmented message
-// holds a buffer only until it completes.
+// side) in one type. It reads frames with the stream's ReadScanner, so an
+// idle connection holds no read buffer and no goroutine; a fragmented
+// message holds a buffer only until it completes.
 //
 // Conn is loop-owned: every method must be called on the loop.
 type Conn struct {
-	stream      *iostream.Stream
-	handler     Handler
-	opts        *Options // shared, defaults applied
-	server      bool     // server side: peer frames are masked, ours are not
-	deflate     bool     // permessage-deflate was negotiated
-	subprotocol string
-	state       connState
+	// The fields a broadcast write reads come first, in one cache line.
+	stream   *iostream.Stream
+	opts     *Options // shared, defaults applied
+	state    connState
+	server   bool // server side: peer frames are masked, ours are not
+	deflate  bool // permessage-deflate was negotiated
+	pingSent bool // keepalive: a ping is unanswered
 
-	// Reading. hdr is the header of the frame the split function found;
-	// splitFn and frameFn are the method values handed to ReadScan, made
-	// once so reading a frame allocates no closure.
-	hdr            frameHeader
-	splitFn        func([]byte, bool) (int, []byte, error)
-	frameFn        iostream.ReadCallback
-	inMessage      bool // a fragmented message has started
-	fragOpcode     Opcode
-	fragCompressed bool
-	fragBuf        []byte
-	text           utf8Validator
-
-	// Closing and keepalive.
-	lastRead    int64 // UnixNano of the last frame received
-	pingSent    bool
-	timer       *ioloop.Timer
-	closeCode   int
-	closeReason string
+	handler  Handler
+	lastRead int64 // UnixNano of the last frame received
+	timer    *ioloop.Timer
+	// extra holds what most connections never use, allocated on first
+	// need: an idle connection stays at this struct's 80 bytes.
+	extra *connExtra
 
 	// Data is the application's per-connection value (a user, a room).
 	Data any
 }
 
+// connExtra is the part of a connection's state that most connections
+// never need: a fragmented message being assembled, a subprotocol, and
+// the close code and reason once closing starts.
+type connExtra struct {
+	subprotocol string
+
+	// A fragmented message in progress.
+	inMessage      bool
+	fragOpcode     Opcode
+	fragCompressed bool
+	fragBuf        []byte
+	text           utf8Validator
+
+	closeCode   int
+	closeReason string
+}
+
 func newConn(stream *iostream.Stream, h Handler, opts *Options, server, deflate bool, subprotocol string) *Conn {
 	c := &Conn{
 		stream: stream, handler: h, opts: opts,
-		server: server, deflate: deflate, subprotocol: subprotocol,
-		lastRead: time.Now().UnixNano(), closeCode: CloseAbnormal,
+		server: server, deflate: deflate,
+		lastRead: time.Now().UnixNano(),
 	}
-	c.splitFn, c.frameFn = c.splitFrame, c.onFrame
+	if subprotocol != "" {
+		c.more().subprotocol = subprotocol
+	}
 	stream.AddCloseCallback(c.onStreamClosed)
 	return c
 }
+
+// more returns the connection's extra state, allocating it on first use.
+func (c *Conn) more() *connExtra {
+	if c.extra == nil {
+		c.extra = &connExtra{closeCode: CloseAbnormal}
+	}
+	return c.extra
+}
+
+// setClose records the close code and reason OnClose will report.
+func (c *Conn) setClose(code int, reason string) {
+	x := c.more()
+	x.closeCode, x.closeReason = code, reason
+}
+
+// closeStatus is the close code and reason OnClose reports: CloseAbnormal
+// if the connection ended without a close frame either way.
+func (c *Conn) closeStatus() (int, string) {
+	if c.extra == nil {
+		return CloseAbnormal, ""
+	}
+	return c.extra.closeCode, c.extra.closeReason
+}
+
+// assembling reports whether a fragmented message has started.
+func (c *Conn) assembling() bool { return c.extra != nil && c.extra.inMessage }
+
+// frameReader is the connection seen as its stream's iostream.Scanner: a
+// conversion, so reading frame after frame allocates nothing, and Conn's
+// own method set stays free of Split and OnRead.
+type frameReader Conn
+
+func (r *frameReader) Split(data []byte, atEOF bool) (int, []byte, error) {
+	return (*Conn)(r).splitFrame(data, atEOF)
+}
+
+func (r *frameReader) OnRead(frame []byte, err error) { (*Conn)(r).onFrame(frame, err) }
+
+// readNextFrame asks the stream for the next frame.
+func (c *Conn) readNextFrame() { c.stream.ReadScanner((*frameReader)(c)) }
 
 // start reports the connection open and begins reading and keepalive.
 func (c *Conn) start() {
 	c.scheduleKeepalive()
 	c.handler.OnOpen(c)
 	if c.state == stateOpen {
-		c.stream.ReadScan(c.splitFn, c.frameFn)
+		c.readNextFrame()
 	}
 }
 
 // Subprotocol returns the negotiated subprotocol ("" if none).
-func (c *Conn) Subprotocol() string { return c.subprotocol }
+func (c *Conn) Subprotocol() string {
+	if c.extra == nil {
+		return ""
+	}
+	return c.extra.subprotocol
+}
 
 // Compressed reports whether permessage-deflate was negotiated.
 func (c *Conn) Compressed() bool { return c.deflate }
@@ -200,13 +252,16 @@ func (c *Conn) Open() bool { return c.state == stateOpen }
 // maxFramePayload is how large the next frame may be: what is left of the
 // message limit.
 func (c *Conn) maxFramePayload() int {
-	return c.opts.MaxMessageSize - len(c.fragBuf)
+	if c.extra == nil {
+		return c.opts.MaxMessageSize
+	}
+	return c.opts.MaxMessageSize - len(c.extra.fragBuf)
 }
 
 // splitFrame is the stream's split function: it returns one whole frame,
 // failing as soon as the header breaks a rule (before the payload arrives).
 func (c *Conn) splitFrame(data []byte, atEOF bool) (int, []byte, error) {
-	h, err := parseFrameHeader(data, c.server, c.deflate, c.maxFramePayload())
+	h, err := c.parseHeader(data)
 	if err == errNeedMore {
 		return 0, nil, nil
 	}
@@ -217,8 +272,11 @@ func (c *Conn) splitFrame(data []byte, atEOF bool) (int, []byte, error) {
 	if len(data) < total {
 		return 0, nil, nil
 	}
-	c.hdr = h
 	return total, data[:total], nil
+}
+
+func (c *Conn) parseHeader(data []byte) (frameHeader, error) {
+	return parseFrameHeader(data, c.server, c.deflate, c.maxFramePayload())
 }
 
 // onFrame handles one frame and asks for the next.
@@ -228,7 +286,9 @@ func (c *Conn) onFrame(frame []byte, err error) {
 		return
 	}
 	c.lastRead = time.Now().UnixNano()
-	h := c.hdr
+	// splitFrame validated this header; parsing it again (a few
+	// comparisons) is cheaper than keeping a copy in every connection.
+	h, _ := c.parseHeader(frame)
 	payload := frame[h.headerSize:]
 	if h.masked {
 		// The frame is ours until this callback returns: unmask in place.
@@ -244,7 +304,7 @@ func (c *Conn) onFrame(frame []byte, err error) {
 		return
 	}
 	if c.state != stateClosed && !c.stream.Closed() {
-		c.stream.ReadScan(c.splitFn, c.frameFn)
+		c.readNextFrame()
 	}
 }
 
@@ -262,34 +322,55 @@ func (c *Conn) readFailed(err error) {
 	c.stream.Close(err)
 }
 
-// handleData adds a text, binary or continuation frame to the message in
-// progress and delivers the message when its last frame arrives.
+// handleData handles a text, binary or continuation frame: a whole
+// message in one frame (the common case) is delivered at once, without a
+// copy; fragments are assembled first.
 func (c *Conn) handleData(h frameHeader, payload []byte) error {
+	if h.opcode == OpContinuation || !h.fin || c.assembling() {
+		return c.handleFragment(h, payload)
+	}
+	if h.opcode == OpText && !h.rsv1 && !validUTF8(payload) {
+		return &CloseError{Code: CloseInvalidPayload, Reason: "text is not valid UTF-8"}
+	}
+	return c.deliver(h.opcode, h.rsv1, payload)
+}
+
+// handleFragment adds a frame to the fragmented message in progress,
+// validating text as it arrives so invalid UTF-8 fails the connection
+// before the message ends, and delivers the message with its last frame.
+func (c *Conn) handleFragment(h frameHeader, payload []byte) error {
+	x := c.more()
 	switch h.opcode {
 	case OpContinuation:
-		if !c.inMessage {
+		if !x.inMessage {
 			return protocolError("continuation frame without a message")
 		}
 	default:
-		if c.inMessage {
+		if x.inMessage {
 			return protocolError("new message inside a fragmented one")
 		}
-		c.inMessage, c.fragOpcode, c.fragCompressed = true, h.opcode, h.rsv1
-		c.text.reset()
+		x.inMessage, x.fragOpcode, x.fragCompressed = true, h.opcode, h.rsv1
+		x.text.reset()
 	}
-	if c.fragOpcode == OpText && !c.fragCompressed && !c.text.write(payload) {
+	text := x.fragOpcode == OpText && !x.fragCompressed
+	if text && !x.text.write(payload) {
 		return &CloseError{Code: CloseInvalidPayload, Reason: "text is not valid UTF-8"}
 	}
+	x.fragBuf = append(x.fragBuf, payload...)
 	if !h.fin {
-		c.fragBuf = append(c.fragBuf, payload...)
 		return nil
 	}
-	data := payload // a single-frame message is delivered without a copy
-	if len(c.fragBuf) > 0 {
-		data = append(c.fragBuf, payload...)
+	data, op, compressed := x.fragBuf, x.fragOpcode, x.fragCompressed
+	x.inMessage, x.fragBuf = false, nil
+	if text && !x.text.done() {
+		return &CloseError{Code: CloseInvalidPayload, Reason: "text ends inside a character"}
 	}
-	op, compressed := c.fragOpcode, c.fragCompressed
-	c.inMessage, c.fragBuf = false, nil
+	return c.deliver(op, compressed, data)
+}
+
+// deliver decompresses a complete message if it was compressed (checking
+// its text then) and hands it to the handler.
+func (c *Conn) deliver(op Opcode, compressed bool, data []byte) error {
 	if compressed {
 		var err error
 		if data, err = decompress(data, c.opts.MaxMessageSize); err != nil {
@@ -298,8 +379,6 @@ func (c *Conn) handleData(h frameHeader, payload []byte) error {
 		if op == OpText && !validUTF8(data) {
 			return &CloseError{Code: CloseInvalidPayload, Reason: "text is not valid UTF-8"}
 		}
-	} else if op == OpText && !c.text.done() {
-		return &CloseError{Code: CloseInvalidPayload, Reason: "text ends inside a character"}
 	}
 	if c.state == stateOpen {
 		c.handler.OnMessage(c, op, data)
@@ -326,7 +405,7 @@ func (c *Conn) handleControl(op Opcode, payload []byte) error {
 		if err != nil {
 			return err
 		}
-		c.closeCode, c.closeReason = code, reason
+		c.setClose(code, reason)
 		if c.state == stateOpen {
 			// Echo the close, then end the TCP connection (the server
 			// closes first, RFC 6455 §7.1.1; a client waits a moment for
@@ -371,7 +450,7 @@ func (c *Conn) fail(err error) {
 		ce = &CloseError{Code: CloseInternalError, Reason: err.Error()}
 	}
 	if c.state == stateOpen {
-		c.closeCode, c.closeReason = ce.Code, ce.Reason
+		c.setClose(ce.Code, ce.Reason)
 		c.writeFrame(OpClose, closePayload(ce.Code, ce.Reason), false)
 	}
 	c.state = stateClosing
@@ -385,7 +464,7 @@ func (c *Conn) Close(code int, reason string) {
 		return
 	}
 	c.state = stateClosing
-	c.closeCode, c.closeReason = code, reason
+	c.setClose(code, reason)
 	c.writeFrame(OpClose, closePayload(code, reason), false)
 	c.armTimer(c.opts.CloseTimeout, func() { c.stream.Close(errors.New("websocket: close handshake timed out")) })
 }
@@ -396,8 +475,11 @@ func (c *Conn) onStreamClosed(error) {
 		c.timer.Cancel()
 		c.timer = nil
 	}
-	c.fragBuf = nil
-	c.handler.OnClose(c, c.closeCode, c.closeReason)
+	if c.extra != nil {
+		c.extra.fragBuf = nil
+	}
+	code, reason := c.closeStatus()
+	c.handler.OnClose(c, code, reason)
 }
 
 // WriteMessage sends a text or binary message, compressed when deflate was
@@ -449,7 +531,7 @@ func (c *Conn) writeFrame(op Opcode, payload []byte, compressed bool) error {
 // buffers for it without bound.
 func (c *Conn) send(frame []byte) error {
 	if c.stream.PendingWriteBytes()+len(frame) > c.opts.MaxPendingWriteBytes {
-		c.closeCode, c.closeReason = CloseTryAgainLater, "slow consumer"
+		c.setClose(CloseTryAgainLater, "slow consumer")
 		c.state = stateClosing
 		c.stream.Abort(ErrSlowConsumer)
 		return ErrSlowConsumer
@@ -488,7 +570,7 @@ func (c *Conn) keepalive() {
 	idle := time.Duration(time.Now().UnixNano() - c.lastRead)
 	switch {
 	case idle >= c.opts.PingInterval+c.opts.PongTimeout:
-		c.closeCode, c.closeReason = CloseAbnormal, "no answer to ping"
+		c.setClose(CloseAbnormal, "no answer to ping")
 		c.stream.Abort(errors.New("websocket: peer did not answer pings"))
 		return
 	case idle >= c.opts.PingInterval && !c.pingSent:
