@@ -78,7 +78,7 @@ func writeHeapProfile(path string) {
 // newServer builds the hub's HTTP server: /ws joins the hub, /stats reports
 // connections, goroutines and heap in use.
 func newServer(loop *ioloop.Loop, compress bool) *httpserver.Server {
-	h := &hub{conns: map[*websocket.Conn]struct{}{}}
+	h := &hub{}
 	opts := &websocket.Options{DisableCompression: !compress, PingInterval: -1} // shared by every connection
 	return &httpserver.Server{Loop: loop, MaxConnections: 50000, Handler: httpserver.HandlerFunc(func(w *httpserver.ResponseWriter, r *httpserver.Request) {
 		switch r.Path {
@@ -94,12 +94,12 @@ func newServer(loop *ioloop.Loop, compress bool) *httpserver.Server {
 
 // hub holds the open connections. Loop-owned: no mutex.
 type hub struct {
-	conns map[*websocket.Conn]struct{}
+	members websocket.Group
 }
 
-func (h *hub) OnOpen(c *websocket.Conn) { h.conns[c] = struct{}{} }
+func (h *hub) OnOpen(c *websocket.Conn) { h.members.Add(c) }
 
-func (h *hub) OnClose(c *websocket.Conn, code int, reason string) { delete(h.conns, c) }
+func (h *hub) OnClose(c *websocket.Conn, code int, reason string) { h.members.Remove(c) }
 
 // OnMessage broadcasts a text message: framed once, written to everyone.
 func (h *hub) OnMessage(c *websocket.Conn, op websocket.Opcode, data []byte) {
@@ -107,10 +107,7 @@ func (h *hub) OnMessage(c *websocket.Conn, op websocket.Opcode, data []byte) {
 		return
 	}
 	// data is only valid during this call; the prepared frame keeps a copy.
-	pm := websocket.NewPreparedMessage(op, append([]byte(nil), data...))
-	for peer := range h.conns {
-		peer.WritePrepared(pm)
-	}
+	h.members.Broadcast(websocket.NewPreparedMessage(op, append([]byte(nil), data...)))
 }
 
 func (h *hub) writeStats(w *httpserver.ResponseWriter) {
@@ -119,7 +116,7 @@ func (h *hub) writeStats(w *httpserver.ResponseWriter) {
 	runtime.ReadMemStats(&m)
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string]any{
-		"conns": len(h.conns), "goroutines": runtime.NumGoroutine(), "heap_inuse": m.HeapInuse,
+		"conns": h.members.Len(), "goroutines": runtime.NumGoroutine(), "heap_inuse": m.HeapInuse,
 	})
 	w.Finish()
 }

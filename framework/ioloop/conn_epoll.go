@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"syscall"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -62,24 +63,37 @@ func (c *Conn) Read(p []byte) (int, error) {
 
 // Write writes as much of p as the socket takes now.
 func (c *Conn) Write(p []byte) (int, error) {
+	// The common case comes first and is small enough to be inlined into
+	// the caller: the socket takes all of p in one system call. See
+	// rawWrite for why the instructions on this path are counted.
+	if !c.closed && len(p) > 0 {
+		if n, errno := rawWrite(c.fd, p); errno == 0 && n == len(p) {
+			return n, nil
+		}
+	}
+	return c.writeRest(p)
+}
+
+// writeRest is Write's general case: a closed connection, an empty p, a
+// partial write, EINTR, EAGAIN or an error. It may repeat a write the
+// fast path just made only when that one wrote nothing (an error).
+func (c *Conn) writeRest(p []byte) (int, error) {
 	if c.closed {
 		return 0, ErrConnClosed
 	}
 	written := 0
 	for written < len(p) {
-		n, err := rawWrite(c.fd, p[written:])
+		n, errno := rawWrite(c.fd, p[written:])
 		if n > 0 {
 			written += n
 		}
-		switch {
-		case err == nil:
+		switch errno {
+		case 0, unix.EINTR:
 			continue
-		case err == unix.EINTR:
-			continue
-		case err == unix.EAGAIN:
+		case unix.EAGAIN:
 			return written, ErrWouldBlock
 		default:
-			return written, fmt.Errorf("write: %w", err)
+			return written, fmt.Errorf("write: %w", errno)
 		}
 	}
 	return written, nil
@@ -434,13 +448,7 @@ func rawRead(fd int, p []byte) (int, error) {
 	return int(n), nil
 }
 
-func rawWrite(fd int, p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
-	n, _, errno := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
-	if errno != 0 {
-		return 0, errno
-	}
-	return int(n), nil
+func rawWrite(fd int, p []byte) (int, syscall.Errno) {
+	n, _, errno := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+	return int(n), errno
 }

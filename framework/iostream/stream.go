@@ -78,6 +78,16 @@ var readBufferPool = sync.Pool{New: func() any { return &readBuffer{data: make([
 // EOF) or nothing.
 type ReadCallback func(data []byte, err error)
 
+// OnRead calls cb(data, err). With it a ReadCallback is a reader, so a
+// pending read keeps one interface whether it came with a callback or a
+// Scanner.
+func (cb ReadCallback) OnRead(data []byte, err error) { cb(data, err) }
+
+// reader receives a read's result: a ReadCallback or a Scanner.
+type reader interface {
+	OnRead(data []byte, err error)
+}
+
 type readKind uint8
 
 const (
@@ -91,11 +101,10 @@ const (
 
 // readRequest is the one pending read.
 type readRequest struct {
-	kind    readKind
-	n       int32 // bytes for readBytes, max for readUntil and readPartial
-	delim   []byte
-	cb      ReadCallback // every kind but readScan
-	scanner Scanner      // readScan
+	kind  readKind
+	n     int32 // bytes for readBytes, max for readUntil and readPartial
+	delim []byte
+	to    reader // a Scanner for readScan, a ReadCallback otherwise
 }
 
 // Scanner reads a stream token by token (see ReadScanner). An interface
@@ -155,6 +164,12 @@ type Stream struct {
 	flushing                            bool // flushWrites is on the stack
 	shutdownWhenDone                    bool // CloseWrite once the queue drains
 	closeWhenFlushed                    bool // Close (with closeCause) once the queue drains
+	// Read flags, here because they fit in the first line's spare bytes.
+	maybeReadable bool // an edge said readable and we have not yet seen EAGAIN
+	hungUp        bool // the peer hung up: read on until EOF, whatever the read sizes
+	eof           bool // the peer shut down its side
+	processing    bool // processReads is on the stack
+	scheduled     bool // processReads is queued with AddCallback
 
 	// Read side. rb is borrowed from readBufferPool while received bytes
 	// wait to be consumed, and nil otherwise: an idle stream holds no
@@ -162,12 +177,6 @@ type Stream struct {
 	rb      *readBuffer
 	read    readRequest
 	readErr error // a read failed (reset); delivered to the next read
-
-	maybeReadable bool // an edge said readable and we have not yet seen EAGAIN
-	hungUp        bool // the peer hung up: read on until EOF, whatever the read sizes
-	eof           bool // the peer shut down its side
-	processing    bool // processReads is on the stack
-	scheduled     bool // processReads is queued with AddCallback
 
 	// closeCause is why the stream closed, or, while closeWhenFlushed is
 	// set, why it will close once the queue drains.
@@ -263,13 +272,13 @@ func (s *Stream) ReadUntil(delim []byte, max int, cb ReadCallback) {
 	if max <= 0 || max > int(s.maxBufferSize) {
 		max = int(s.maxBufferSize)
 	}
-	s.startRead(readRequest{kind: readUntil, delim: delim, n: int32(max), cb: cb})
+	s.startRead(readRequest{kind: readUntil, delim: delim, n: int32(max), to: cb})
 }
 
 // ReadBytes delivers exactly n bytes. n above MaxBufferSize fails with
 // ErrBufferFull: read large bodies with ReadPartial.
 func (s *Stream) ReadBytes(n int, cb ReadCallback) {
-	s.startRead(readRequest{kind: readBytes, n: int32(min(n, math.MaxInt32)), cb: cb})
+	s.startRead(readRequest{kind: readBytes, n: int32(min(n, math.MaxInt32)), to: cb})
 }
 
 // ReadPartial delivers whatever is available, at least one byte and at
@@ -278,7 +287,7 @@ func (s *Stream) ReadPartial(max int, cb ReadCallback) {
 	if max <= 0 || max > int(s.maxBufferSize) {
 		max = int(s.maxBufferSize)
 	}
-	s.startRead(readRequest{kind: readPartial, n: int32(max), cb: cb})
+	s.startRead(readRequest{kind: readPartial, n: int32(max), to: cb})
 }
 
 // ReadScan delivers the next token found by split, a bufio.SplitFunc: it
@@ -297,13 +306,13 @@ func (s *Stream) ReadScan(split bufio.SplitFunc, cb ReadCallback) {
 // connection that reads one frame after another passes itself and
 // allocates nothing per read.
 func (s *Stream) ReadScanner(sc Scanner) {
-	s.startRead(readRequest{kind: readScan, scanner: sc})
+	s.startRead(readRequest{kind: readScan, to: sc})
 }
 
 // ReadUntilClose delivers everything up to the peer's EOF (at most
 // MaxBufferSize bytes), with a nil error.
 func (s *Stream) ReadUntilClose(cb ReadCallback) {
-	s.startRead(readRequest{kind: readUntilClose, cb: cb})
+	s.startRead(readRequest{kind: readUntilClose, to: cb})
 }
 
 // startRead records the read and makes sure it will be served: at once if
@@ -467,7 +476,7 @@ func (s *Stream) satisfiable() (int, []byte, error) {
 // common case); a split function that builds its own token (unescaping,
 // say) has it copied into the buffer's consumed range.
 func (s *Stream) scan(buffered []byte) (int, []byte, error) {
-	advance, token, err := s.read.scanner.Split(buffered, s.eof)
+	advance, token, err := s.read.to.(Scanner).Split(buffered, s.eof)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -510,11 +519,7 @@ func (s *Stream) invoke(req readRequest, data []byte, err error) {
 			s.Close(fmt.Errorf("iostream: read callback panicked: %v", r))
 		}
 	}()
-	if req.scanner != nil {
-		req.scanner.OnRead(data, err)
-		return
-	}
-	req.cb(data, err)
+	req.to.OnRead(data, err)
 }
 
 // fill reads once from the socket into the buffer, growing it towards

@@ -18,28 +18,25 @@ import (
 // hub is a minimal broadcast server: every message goes to every
 // connection as one prepared message. Loop-owned.
 type hub struct {
-	conns   map[*websocket.Conn]bool
+	members websocket.Group
 	opened  chan int
 	closed  chan int
 	dropped chan int // close codes of connections the hub lost
 }
 
-func (h *hub) OnOpen(c *websocket.Conn) { h.conns[c] = true; h.opened <- len(h.conns) }
+func (h *hub) OnOpen(c *websocket.Conn) { h.members.Add(c); h.opened <- h.members.Len() }
 func (h *hub) OnMessage(c *websocket.Conn, op websocket.Opcode, data []byte) {
-	pm := websocket.NewPreparedMessage(op, append([]byte(nil), data...))
-	for peer := range h.conns {
-		peer.WritePrepared(pm)
-	}
+	h.members.Broadcast(websocket.NewPreparedMessage(op, append([]byte(nil), data...)))
 }
 func (h *hub) OnClose(c *websocket.Conn, code int, reason string) {
-	delete(h.conns, c)
+	h.members.Remove(c)
 	h.dropped <- code
 }
 
 func startHub(t *testing.T, opts websocket.Options) (*ioloop.Loop, *hub, string) {
 	t.Helper()
 	l := looptest.Start(t)
-	h := &hub{conns: map[*websocket.Conn]bool{}, opened: make(chan int, 100), closed: make(chan int, 100), dropped: make(chan int, 100)}
+	h := &hub{opened: make(chan int, 100), closed: make(chan int, 100), dropped: make(chan int, 100)}
 	srv := &httpserver.Server{Loop: l, Handler: httpserver.HandlerFunc(func(w *httpserver.ResponseWriter, r *httpserver.Request) {
 		websocket.Upgrade(w, r, h, &opts)
 	})}
@@ -73,6 +70,46 @@ func TestBroadcastReachesEveryConnectionWithAndWithoutDeflate(t *testing.T) {
 		_, got, err := c.ReadMessage()
 		if err != nil || !bytes.Equal(got, msg) {
 			t.Fatalf("client %d: %d bytes, %v", i, len(got), err)
+		}
+	}
+}
+
+// TestGroupBroadcastSpansBatchesAndSkipsTheDeparted broadcasts to more
+// members than one warm batch, after some have left: everyone still there
+// gets the message once, and Broadcast counts exactly them.
+func TestGroupBroadcastSpansBatchesAndSkipsTheDeparted(t *testing.T) {
+	l, h, addr := startHub(t, websocket.Options{})
+	const members = 40
+	var clients []*gorilla.Conn
+	for range members {
+		c, _, err := gorilla.DefaultDialer.Dial("ws://"+addr+"/", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		clients = append(clients, c)
+		looptest.Wait(t, h.opened, "open")
+	}
+	left := map[int]bool{3: true, 17: true, 18: true, 39: true}
+	for i := range left {
+		clients[i].Close()
+		looptest.Wait(t, h.dropped, "departure")
+	}
+	msg := []byte("to whoever is still here")
+	var sent int
+	looptest.Do(t, l, func() {
+		sent = h.members.Broadcast(websocket.NewPreparedMessage(websocket.OpText, msg))
+	})
+	if sent != members-len(left) {
+		t.Fatalf("Broadcast reached %d; want %d", sent, members-len(left))
+	}
+	for i, c := range clients {
+		if left[i] {
+			continue
+		}
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if _, got, err := c.ReadMessage(); err != nil || !bytes.Equal(got, msg) {
+			t.Fatalf("client %d: %q, %v", i, got, err)
 		}
 	}
 }
@@ -112,8 +149,8 @@ func TestSlowConsumerIsDroppedNotBuffered(t *testing.T) {
 		t.Fatalf("slow consumer dropped with %d; want 1013", code)
 	}
 	looptest.Do(t, l, func() {
-		if len(h.conns) != 1 {
-			t.Errorf("%d connections left; want the fast one", len(h.conns))
+		if h.members.Len() != 1 {
+			t.Errorf("%d connections left; want the fast one", h.members.Len())
 		}
 	})
 }
