@@ -63,9 +63,11 @@ func (c *Conn) Read(p []byte) (int, error) {
 
 // Write writes as much of p as the socket takes now.
 func (c *Conn) Write(p []byte) (int, error) {
-	// The common case comes first and is small enough to be inlined into
-	// the caller: the socket takes all of p in one system call. See
-	// rawWrite for why the instructions on this path are counted.
+	// The common case first, with everything else in writeRest: the
+	// socket takes all of p in one system call. A broadcast runs this
+	// once per receiver, and after each write system call the code it
+	// runs next is fetched afresh (the kernel's work has evicted it), so
+	// the fewer instructions on this path, the better.
 	if !c.closed && len(p) > 0 {
 		if n, errno := rawWrite(c.fd, p); errno == 0 && n == len(p) {
 			return n, nil

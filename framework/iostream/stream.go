@@ -621,9 +621,32 @@ func (s *Stream) Write(b []byte) *concurrent.Future[struct{}] {
 // close callback. It returns an error only if the stream is already
 // closed or shut for writing.
 func (s *Stream) QueueWrite(b []byte) error {
+	// The common case first, with its rare outcomes in calls of their
+	// own: nothing is queued and the kernel takes all of b.
+	if !s.closed && !s.writeShut && len(s.writes) == 0 && len(b) > 0 {
+		n, err := s.conn.Write(b)
+		if err == nil {
+			return nil
+		}
+		return s.afterWrite(b[n:], err)
+	}
 	rest, err := s.writeNow(b)
 	if err != nil {
 		return err
+	}
+	if len(rest) > 0 {
+		s.enqueue(rest, nil)
+	}
+	return nil
+}
+
+// afterWrite handles a direct write the kernel did not fully take: the
+// rest is queued if the socket is merely full, and the stream is closed
+// on an error.
+func (s *Stream) afterWrite(rest []byte, err error) error {
+	if !errors.Is(err, ioloop.ErrWouldBlock) {
+		s.Close(err)
+		return s.closedError()
 	}
 	if len(rest) > 0 {
 		s.enqueue(rest, nil)

@@ -8,11 +8,10 @@ package websocket
 // use and never modified afterwards, so connections may keep references
 // to them in their write queues.
 type PreparedMessage struct {
-	op             Opcode
-	data           []byte
-	plainFrame     []byte
-	deflatedFrame  []byte
-	deflateEncoded bool
+	op            Opcode
+	data          []byte
+	plainFrame    []byte
+	deflatedFrame []byte
 }
 
 // NewPreparedMessage prepares a text or binary message for broadcast. data
@@ -22,20 +21,29 @@ func NewPreparedMessage(op Opcode, data []byte) *PreparedMessage {
 }
 
 // frame returns the frame bytes for a server connection, compressed when
-// the connection negotiated deflate and the message is long enough.
+// the connection negotiated deflate and the message is long enough. The
+// encoding, done once per message, is kept out of this per-receiver path.
 func (pm *PreparedMessage) frame(deflate bool, threshold int) []byte {
 	if deflate && len(pm.data) >= threshold {
-		if !pm.deflateEncoded {
-			payload := compress(pm.data)
-			pm.deflatedFrame = append(appendFrameHeader(make([]byte, 0, maxHeaderSize+len(payload)), pm.op, true, true, len(payload), nil), payload...)
-			pm.deflateEncoded = true
+		if pm.deflatedFrame == nil {
+			pm.deflatedFrame = pm.encode(true)
 		}
 		return pm.deflatedFrame
 	}
 	if pm.plainFrame == nil {
-		pm.plainFrame = append(appendFrameHeader(make([]byte, 0, maxHeaderSize+len(pm.data)), pm.op, true, false, len(pm.data), nil), pm.data...)
+		pm.plainFrame = pm.encode(false)
 	}
 	return pm.plainFrame
+}
+
+// encode frames the message, compressing its payload if asked.
+func (pm *PreparedMessage) encode(compressed bool) []byte {
+	payload := pm.data
+	if compressed {
+		payload = compress(payload)
+	}
+	frame := appendFrameHeader(make([]byte, 0, maxHeaderSize+len(payload)), pm.op, true, compressed, len(payload), nil)
+	return append(frame, payload...)
 }
 
 // WritePrepared sends a prepared message: on a server connection the

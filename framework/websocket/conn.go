@@ -528,18 +528,23 @@ func (c *Conn) writeFrame(op Opcode, payload []byte, compressed bool) error {
 
 // send queues encoded frame bytes, dropping a peer that has fallen too far
 // behind: better it reconnects and resumes from history than the server
-// buffers for it without bound.
+// buffers for it without bound. A broadcast runs it once per receiver,
+// so the rare case is a call of its own.
 func (c *Conn) send(frame []byte) error {
 	if c.stream.PendingWriteBytes()+len(frame) > c.opts.MaxPendingWriteBytes {
-		c.setClose(CloseTryAgainLater, "slow consumer")
-		c.state = stateClosing
-		c.stream.Abort(ErrSlowConsumer)
-		return ErrSlowConsumer
+		return c.dropSlowConsumer()
 	}
-	if err := c.stream.QueueWrite(frame); err != nil {
+	if c.stream.QueueWrite(frame) != nil {
 		return ErrClosed
 	}
 	return nil
+}
+
+func (c *Conn) dropSlowConsumer() error {
+	c.setClose(CloseTryAgainLater, "slow consumer")
+	c.state = stateClosing
+	c.stream.Abort(ErrSlowConsumer)
+	return ErrSlowConsumer
 }
 
 // armTimer replaces the connection's one timer.
