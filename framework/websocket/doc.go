@@ -8,7 +8,7 @@
 // 426 for another protocol version — and the connection's events go to a
 // Handler: OnOpen, OnMessage, OnClose. Dial opens a client connection and
 // resolves a Future. Both sides share Conn, which reads frames through the
-// stream's ReadScan (wire.go parses headers and rejects a bad frame before
+// stream's ReadScanner (wire.go parses headers and rejects a bad frame before
 // its payload arrives), assembles fragmented messages, answers pings,
 // validates text as UTF-8 across fragment boundaries (text.go, failing
 // with 1007 as soon as a sequence is certainly invalid), enforces the
@@ -19,7 +19,9 @@
 // both directions, so idle connections hold no compression state and a
 // broadcast is compressed once. PreparedMessage frames a message once and
 // writes the same bytes to every connection — one write system call each
-// when the socket has room. A peer that falls more than
+// when the socket has room — and Group (a room's members) broadcasts it,
+// warming each batch of connections' memory before writing to them
+// (group.go says why). A peer that falls more than
 // Options.MaxPendingWriteBytes behind is dropped (reported as 1013) rather
 // than buffered without bound; it resumes from history when it returns.
 //
