@@ -42,6 +42,8 @@ type conn struct {
 	timer    *ioloop.Timer
 
 	peerIP string // the peer's address, formatted once per connection
+
+	closeHook iostream.CloseCallbackID // onStreamClosed, removed by Hijack
 }
 
 func (c *conn) remoteIP() string {

@@ -374,7 +374,7 @@ func (w *ResponseWriter) Hijack() (*iostream.Stream, error) {
 	w.finished, w.hijacked = true, true
 	c := w.conn
 	c.phase = phaseHijacked
-	c.stream.ClearCloseCallbacks() // the connection is no longer the server's to watch
+	c.stream.RemoveCloseCallback(c.closeHook) // the connection is no longer the server's to watch
 	c.resp = nil
 	c.clearDeadline()
 	if c.timer != nil {

@@ -140,7 +140,7 @@ func (s *Server) Stats() tcpserver.Stats {
 func (s *Server) serveConn(stream *iostream.Stream) {
 	c := &conn{srv: s, stream: stream}
 	c.scanner.Limits = s.limit
-	stream.AddCloseCallback(c.onStreamClosed)
+	c.closeHook = stream.AddCloseCallback(c.onStreamClosed)
 	c.readHead(true)
 }
 

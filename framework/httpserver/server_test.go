@@ -405,3 +405,42 @@ func TestGzipVariantETagRevalidates(t *testing.T) {
 		t.Fatalf("revalidating with %s: status %d; want 304", etag, resp.StatusCode)
 	}
 }
+
+// TestHijackedConnectionsAreStillCounted hijacks connections (as a
+// WebSocket upgrade does) and closes them: the server's count of open
+// connections must come back down, or after MaxConnections upgrades in a
+// process's life every new connection would be refused.
+func TestHijackedConnectionsAreStillCounted(t *testing.T) {
+	l := looptest.Start(t)
+	closed := make(chan struct{}, 4)
+	srv := &httpserver.Server{Loop: l, MaxConnections: 2, Handler: httpserver.HandlerFunc(func(w *httpserver.ResponseWriter, r *httpserver.Request) {
+		stream, err := w.Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		stream.AddCloseCallback(func(error) { closed <- struct{}{} })
+		stream.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"))
+		stream.CloseAfterWrites()
+	})}
+	var addr net.Addr
+	looptest.Do(t, l, func() {
+		var err error
+		if addr, err = srv.Listen("127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	for i := range 4 { // twice the limit
+		resp := exchange(t, addr.String(), "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		if !strings.HasSuffix(resp, "\r\n\r\nhi") {
+			t.Fatalf("request %d: %q", i, resp)
+		}
+		looptest.Wait(t, closed, "hijacked stream closed")
+	}
+	looptest.Do(t, l, func() {
+		// The TCP server's callback was added first, so it has run too.
+		if st := srv.Stats(); st.Active != 0 || st.Rejected != 0 {
+			t.Errorf("after the hijacked connections closed: %+v", st)
+		}
+	})
+}

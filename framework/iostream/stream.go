@@ -247,23 +247,38 @@ func (s *Stream) buffered() []byte {
 // consumer that falls too far behind.
 func (s *Stream) PendingWriteBytes() int { return s.pendingWriteBytes }
 
+// CloseCallbackID identifies a close callback, for RemoveCloseCallback.
+type CloseCallbackID int
+
 // AddCloseCallback adds a function run (on the loop, once) after the
 // stream closes, with the cause: nil when the owner closed it without one,
 // io.EOF when the peer closed, or the error that closed it. Callbacks run
 // in the order they were added; one added after the close still runs.
-func (s *Stream) AddCloseCallback(fn func(cause error)) {
+func (s *Stream) AddCloseCallback(fn func(cause error)) CloseCallbackID {
 	if s.closed {
 		cause := s.closeCause
 		s.Loop().AddCallback(func() { fn(cause) })
-		return
+		return -1
 	}
 	s.onClose = append(s.onClose, fn)
+	return CloseCallbackID(len(s.onClose) - 1)
 }
 
-// ClearCloseCallbacks drops the close callbacks added so far: for handing
-// the stream to a new owner (an HTTP connection upgraded to WebSocket),
-// so the old owner's state is not kept alive by its callback.
-func (s *Stream) ClearCloseCallbacks() { s.onClose = nil }
+// RemoveCloseCallback drops a close callback that has not run: for handing
+// the stream to a new owner (an HTTP connection upgraded to WebSocket), so
+// the old owner's state is not kept alive by its callback, while the
+// callbacks of others (the TCP server's connection count) stay.
+func (s *Stream) RemoveCloseCallback(id CloseCallbackID) {
+	if id < 0 || int(id) >= len(s.onClose) {
+		return
+	}
+	s.onClose[id] = nil
+	// Trailing removed entries are dropped, so the next owner's callback
+	// takes their place rather than growing the slice.
+	for len(s.onClose) > 0 && s.onClose[len(s.onClose)-1] == nil {
+		s.onClose = s.onClose[:len(s.onClose)-1]
+	}
+}
 
 // ReadUntil delivers the bytes up to and including delim. If delim has not
 // appeared within max bytes (0 means MaxBufferSize) the read fails with
@@ -817,7 +832,9 @@ func (s *Stream) Close(cause error) {
 		s.onClose = nil
 		s.Loop().AddCallback(func() {
 			for _, fn := range callbacks {
-				fn(cause)
+				if fn != nil {
+					fn(cause)
+				}
 			}
 		})
 	}

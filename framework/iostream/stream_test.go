@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -357,4 +358,45 @@ func TestPanicInReadCallbackClosesOnlyThatStream(t *testing.T) {
 		t.Fatalf("close cause = %v; want the panic", err)
 	}
 	looptest.Do(t, p.loop, func() {}) // the loop still runs
+}
+
+// TestRemovedCloseCallbacksDoNotRun removes callbacks in the middle and at
+// the end: the others run once, in the order they were added, and a
+// callback added after a removal at the end takes the freed place.
+func TestRemovedCloseCallbacksDoNotRun(t *testing.T) {
+	p := newPair(t, iostream.Options{})
+	ran := make(chan string, 10)
+	looptest.Do(t, p.loop, func() {
+		add := func(name string) iostream.CloseCallbackID {
+			return p.stream.AddCloseCallback(func(error) { ran <- name })
+		}
+		add("first")
+		middle := add("middle")
+		add("third")
+		last := add("last")
+		p.stream.RemoveCloseCallback(middle)
+		p.stream.RemoveCloseCallback(last)
+		p.stream.RemoveCloseCallback(last)  // twice: nothing more happens
+		p.stream.RemoveCloseCallback(-1)    // the ID of a callback added after close
+		p.stream.RemoveCloseCallback(12345) // never issued
+		if id := add("added after"); id != last {
+			t.Errorf("a callback added after removing the last one got ID %d, want %d", id, last)
+		}
+		p.stream.Close(nil)
+		add("after close") // runs too: the stream is already closed
+	})
+	var got []string
+	for range 4 {
+		got = append(got, looptest.Wait(t, ran, "close callback"))
+	}
+	want := []string{"first", "third", "added after", "after close"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("ran %v, want %v", got, want)
+	}
+	looptest.Do(t, p.loop, func() {}) // anything else queued has run by now
+	select {
+	case extra := <-ran:
+		t.Fatalf("removed callback %q ran", extra)
+	default:
+	}
 }
