@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // procSample is what /proc says about the server process at a moment.
@@ -46,6 +47,34 @@ func readProc(pid int) (procSample, error) {
 	}
 	s.rss = procField(string(status), "VmRSS:") * 1024
 	return s, nil
+}
+
+// waitQuiet waits until the server has used no CPU time for a whole
+// 200 ms window (at most 10 s): a garbage collection or a scavenger run
+// started by the connection phase has finished then. Without a PID it
+// returns at once.
+func waitQuiet(pid int) error {
+	if pid == 0 {
+		return nil
+	}
+	const window = 200 * time.Millisecond
+	deadline := time.Now().Add(10 * time.Second)
+	last, err := readProc(pid)
+	if err != nil {
+		return err
+	}
+	for time.Now().Before(deadline) {
+		time.Sleep(window)
+		now, err := readProc(pid)
+		if err != nil {
+			return err
+		}
+		if now.userMicros == last.userMicros && now.sysMicros == last.sysMicros {
+			return nil
+		}
+		last = now
+	}
+	return nil
 }
 
 func procField(text, name string) int64 {

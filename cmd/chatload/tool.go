@@ -89,6 +89,11 @@ func (t *tool) fanout() error {
 		return err
 	}
 	t.conns = conns
+	// The server's work of accepting everyone (and collecting the
+	// garbage of the handshakes) must not be billed to the deliveries.
+	if err := waitQuiet(t.cfg.pid); err != nil {
+		return err
+	}
 	before, err := readProc(t.cfg.pid)
 	if err != nil {
 		return err
