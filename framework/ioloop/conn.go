@@ -102,16 +102,22 @@ type EventHandlerFunc func(Events)
 // HandleEvents calls f(ev).
 func (f EventHandlerFunc) HandleEvents(ev Events) { f(ev) }
 
-// readiness routes a connection's events to its handler, keeping those
-// that arrive before a handler is set (edge-triggered events must not be
-// lost). Both backends' Conn embed it. Loop-owned.
-type readiness struct {
+// connCore is the state both backends' Conn share: the loop, whether the
+// connection is closed, and the readiness handler with the events that
+// arrived before it was set (edge-triggered events must not be lost). It
+// also holds the epoll backend's descriptor, because there it packs into
+// the padding: the whole epoll Conn is this struct, 32 bytes, one half of
+// a cache line. Loop-owned.
+type connCore struct {
 	handler EventHandler
+	loop    *Loop
+	fd      int32 // the socket (epoll backend; unused by the portable one)
 	pending Events
+	closed  bool
 }
 
 // deliver passes ev to the handler, or keeps it until there is one.
-func (r *readiness) deliver(ev Events) {
+func (r *connCore) deliver(ev Events) {
 	if r.handler == nil {
 		r.pending |= ev
 		return
@@ -121,7 +127,7 @@ func (r *readiness) deliver(ev Events) {
 
 // SetHandler installs the readiness handler and delivers any events that
 // arrived before it. Loop-only.
-func (r *readiness) SetHandler(h EventHandler) {
+func (r *connCore) SetHandler(h EventHandler) {
 	r.handler = h
 	if ev := r.pending; ev != 0 && h != nil {
 		r.pending = 0
@@ -129,7 +135,7 @@ func (r *readiness) SetHandler(h EventHandler) {
 	}
 }
 
-func (r *readiness) describe() string {
+func (r *connCore) describe() string {
 	if f, ok := r.handler.(EventHandlerFunc); ok {
 		return "conn handler " + funcName(f)
 	}

@@ -18,15 +18,12 @@ import (
 // Conn is a non-blocking TCP connection registered with the loop's epoll.
 // See conn.go for the contract. Loop-only.
 type Conn struct {
-	readiness
-	loop   *Loop
-	fd     int
-	closed bool
+	connCore
 }
 
 // newConn registers an open non-blocking socket with the loop.
 func (l *Loop) newConn(fd int) (*Conn, error) {
-	c := &Conn{loop: l, fd: fd}
+	c := &Conn{connCore{loop: l, fd: int32(fd)}}
 	if err := l.poller.register(fd, c); err != nil {
 		return nil, err
 	}
@@ -45,7 +42,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 		return 0, ErrConnClosed
 	}
 	for {
-		n, err := rawRead(c.fd, p)
+		n, err := rawRead(int(c.fd), p)
 		switch {
 		case err == nil && n == 0 && len(p) > 0:
 			return 0, io.EOF
@@ -69,7 +66,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 	// runs next is fetched afresh (the kernel's work has evicted it), so
 	// the fewer instructions on this path, the better.
 	if !c.closed && len(p) > 0 {
-		if n, errno := rawWrite(c.fd, p); errno == 0 && n == len(p) {
+		if n, errno := rawWrite(int(c.fd), p); errno == 0 && n == len(p) {
 			return n, nil
 		}
 	}
@@ -85,7 +82,7 @@ func (c *Conn) writeRest(p []byte) (int, error) {
 	}
 	written := 0
 	for written < len(p) {
-		n, errno := rawWrite(c.fd, p[written:])
+		n, errno := rawWrite(int(c.fd), p[written:])
 		if n > 0 {
 			written += n
 		}
@@ -111,7 +108,7 @@ func (c *Conn) Writev(bufs [][]byte) (int, error) {
 		return c.Write(bufs[0])
 	}
 	for {
-		n, err := unix.Writev(c.fd, bufs)
+		n, err := unix.Writev(int(c.fd), bufs)
 		switch {
 		case err == nil:
 			return n, nil
@@ -130,7 +127,7 @@ func (c *Conn) CloseWrite() error {
 	if c.closed {
 		return ErrConnClosed
 	}
-	if err := unix.Shutdown(c.fd, unix.SHUT_WR); err != nil {
+	if err := unix.Shutdown(int(c.fd), unix.SHUT_WR); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
@@ -142,10 +139,10 @@ func (c *Conn) Close() error {
 		return nil
 	}
 	c.closed = true
-	c.loop.poller.forget(c.fd)
+	c.loop.poller.forget(int(c.fd))
 	c.loop.openConns.Add(-1)
 	c.handler = nil
-	if err := unix.Close(c.fd); err != nil {
+	if err := unix.Close(int(c.fd)); err != nil {
 		return fmt.Errorf("close: %w", err)
 	}
 	return nil
@@ -155,7 +152,7 @@ func (c *Conn) Close() error {
 // sets SO_LINGER to zero first): for peers that broke the protocol.
 func (c *Conn) Abort() error {
 	if !c.closed {
-		unix.SetsockoptLinger(c.fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+		unix.SetsockoptLinger(int(c.fd), unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
 	}
 	return c.Close()
 }
@@ -167,7 +164,7 @@ func (c *Conn) RemoteAddr() net.Addr {
 	if c.closed {
 		return nil
 	}
-	sa, err := unix.Getpeername(c.fd)
+	sa, err := unix.Getpeername(int(c.fd))
 	if err != nil {
 		return nil
 	}
@@ -179,7 +176,7 @@ func (c *Conn) LocalAddr() net.Addr {
 	if c.closed {
 		return nil
 	}
-	sa, err := unix.Getsockname(c.fd)
+	sa, err := unix.Getsockname(int(c.fd))
 	if err != nil {
 		return nil
 	}

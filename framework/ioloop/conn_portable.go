@@ -24,11 +24,9 @@ const portableChunk = 16 << 10
 // goroutines per connection, which is why Linux uses epoll instead.
 // Methods are loop-only.
 type Conn struct {
-	readiness
-	loop   *Loop
-	nc     net.Conn
-	closed bool
-	done   chan struct{} // closed by Close: releases the goroutines
+	connCore
+	nc   net.Conn
+	done chan struct{} // closed by Close: releases the goroutines
 
 	// Read side (loop-owned once handed over).
 	readBuf  []byte        // chunk the reader goroutine handed over
@@ -46,7 +44,7 @@ type Conn struct {
 
 func (l *Loop) newConn(nc net.Conn) *Conn {
 	c := &Conn{
-		loop:     l,
+		connCore: connCore{loop: l, fd: -1},
 		nc:       nc,
 		done:     make(chan struct{}),
 		readMore: make(chan struct{}, 1),
