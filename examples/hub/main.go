@@ -79,7 +79,9 @@ func writeHeapProfile(path string) {
 // connections, goroutines and heap in use.
 func newServer(loop *ioloop.Loop, compress bool) *httpserver.Server {
 	h := &hub{}
-	opts := &websocket.Options{DisableCompression: !compress, PingInterval: -1} // shared by every connection
+	// Shared by every connection; keepalive at the defaults (a ping after
+	// 30 s of silence), as the peers have.
+	opts := &websocket.Options{DisableCompression: !compress}
 	return &httpserver.Server{Loop: loop, MaxConnections: 50000, Handler: httpserver.HandlerFunc(func(w *httpserver.ResponseWriter, r *httpserver.Request) {
 		switch r.Path {
 		case "/ws":

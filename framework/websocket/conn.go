@@ -44,9 +44,12 @@ type Options struct {
 	// CompressionThreshold: messages shorter than this are sent
 	// uncompressed even when deflate was negotiated. Zero means 128 bytes.
 	CompressionThreshold int
-	// PingInterval: a connection silent this long is pinged; silent for
-	// PingInterval+PongTimeout more, it is closed as dead. Zero means 30 s
-	// and 20 s; a negative PingInterval disables keepalive.
+	// PingInterval: a connection silent this long is pinged; still silent
+	// PingInterval+PongTimeout after its last frame, it is closed as dead.
+	// One sweep per loop checks every connection sharing these Options,
+	// every quarter of the shorter duration, so a ping may go out up to
+	// that much late. Zero means 30 s and 20 s; a negative PingInterval
+	// disables keepalive.
 	PingInterval, PongTimeout time.Duration
 	// CloseTimeout bounds the closing handshake: after sending a close
 	// frame, the TCP connection is closed this long later regardless.
@@ -66,20 +69,25 @@ type Options struct {
 
 	// resolved caches these options with defaults applied, made on first
 	// use and shared by every connection upgraded with this *Options, so
-	// ten thousand connections do not hold ten thousand copies.
-	resolved *Options
+	// ten thousand connections do not hold ten thousand copies. The
+	// resolved copy also holds the keepalive sweeps of its connections.
+	resolved   *Options
+	keepalives *keepalives
 }
+
+// defaultOptions serves connections upgraded or dialled with nil Options.
+var defaultOptions = new(Options)
 
 // shared returns the options with defaults applied, computed once per
 // *Options. Options must not change after their first use. Loop-only.
 func (o *Options) shared() *Options {
 	if o == nil {
-		d := Options{}.withDefaults()
-		return &d
+		o = defaultOptions
 	}
 	if o.resolved == nil {
 		r := o.withDefaults()
 		r.resolved = nil
+		r.keepalives = new(keepalives)
 		o.resolved = &r
 	}
 	return o.resolved
@@ -130,10 +138,13 @@ type Conn struct {
 	server   bool // server side: peer frames are masked, ours are not
 	deflate  bool // permessage-deflate was negotiated
 	pingSent bool // keepalive: a ping is unanswered
+	// keepaliveSlot is the connection's index in its keepalive sweep
+	// (keepalive.go), -1 when not watched.
+	keepaliveSlot int32
 
 	handler  Handler
-	lastRead int64 // UnixNano of the last frame received
-	timer    *ioloop.Timer
+	lastRead int64         // UnixNano of the last frame received
+	timer    *ioloop.Timer // the closing handshake's deadline
 	// extra holds what most connections never use, allocated on first
 	// need: an idle connection stays at this struct's 80 bytes.
 	extra *connExtra
@@ -163,7 +174,7 @@ func newConn(stream *iostream.Stream, h Handler, opts *Options, server, deflate 
 	c := &Conn{
 		stream: stream, handler: h, opts: opts,
 		server: server, deflate: deflate,
-		lastRead: time.Now().UnixNano(),
+		lastRead: time.Now().UnixNano(), keepaliveSlot: -1,
 	}
 	if subprotocol != "" {
 		c.more().subprotocol = subprotocol
@@ -214,7 +225,9 @@ func (c *Conn) readNextFrame() { c.stream.ReadScanner((*frameReader)(c)) }
 
 // start reports the connection open and begins reading and keepalive.
 func (c *Conn) start() {
-	c.scheduleKeepalive()
+	if c.opts.PingInterval > 0 {
+		c.opts.keepalives.forLoop(c.Loop(), c.opts).add(c)
+	}
 	c.handler.OnOpen(c)
 	if c.state == stateOpen {
 		c.readNextFrame()
@@ -394,12 +407,9 @@ func (c *Conn) handleControl(op Opcode, payload []byte) error {
 			c.writeFrame(OpPong, payload, false)
 		}
 	case OpPong:
-		if c.pingSent {
-			// Answered: the next ping is due a full interval from now,
-			// not when the unanswered-ping deadline would have been.
-			c.pingSent = false
-			c.scheduleKeepalive()
-		}
+		// Answered (the frame also moved lastRead): the next ping is due
+		// a full interval from now.
+		c.pingSent = false
 	case OpClose:
 		code, reason, err := parseClosePayload(payload)
 		if err != nil {
@@ -471,6 +481,9 @@ func (c *Conn) Close(code int, reason string) {
 
 func (c *Conn) onStreamClosed(error) {
 	c.state = stateClosed
+	if c.keepaliveSlot >= 0 {
+		c.opts.keepalives.forLoop(c.Loop(), c.opts).remove(c)
+	}
 	if c.timer != nil {
 		c.timer.Cancel()
 		c.timer = nil
@@ -553,36 +566,4 @@ func (c *Conn) armTimer(d time.Duration, fn func()) {
 		c.timer.Cancel()
 	}
 	c.timer = c.stream.Loop().CallLater(d, func() { c.timer = nil; fn() })
-}
-
-// scheduleKeepalive checks the connection when it next could be idle long
-// enough to need a ping (or to be declared dead).
-func (c *Conn) scheduleKeepalive() {
-	if c.opts.PingInterval < 0 || c.state != stateOpen {
-		return
-	}
-	due := time.Unix(0, c.lastRead).Add(c.opts.PingInterval)
-	if c.pingSent {
-		due = due.Add(c.opts.PongTimeout)
-	}
-	c.armTimer(time.Until(due), c.keepalive)
-}
-
-func (c *Conn) keepalive() {
-	if c.state != stateOpen {
-		return
-	}
-	idle := time.Duration(time.Now().UnixNano() - c.lastRead)
-	switch {
-	case idle >= c.opts.PingInterval+c.opts.PongTimeout:
-		c.setClose(CloseAbnormal, "no answer to ping")
-		c.stream.Abort(errors.New("websocket: peer did not answer pings"))
-		return
-	case idle >= c.opts.PingInterval && !c.pingSent:
-		c.pingSent = true
-		c.writeFrame(OpPing, nil, false)
-	case idle < c.opts.PingInterval:
-		c.pingSent = false
-	}
-	c.scheduleKeepalive()
 }
