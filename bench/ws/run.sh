@@ -3,9 +3,8 @@
 # against the same hub on gorilla/websocket (goroutine per connection) and
 # on nbio (epoll), each pinned to core 0 with GOMAXPROCS=1 and the load
 # tool (cmd/chatload, on the framework's own client) on core 1, in one run
-# so the ratios are honest. Then the framework's echo (examples/echo /ws)
-# in messages per second.
-# Usage: bench/ws/run.sh [rounds]   (writes bench/results/ws.md)
+# so the ratios are honest; then each one's /echo in messages per second.
+# Usage: bench/ws/run.sh [rounds]   (writes bench/results/ws.md, or $RESULTS)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rounds=${1:-20}
@@ -14,7 +13,6 @@ trap 'rm -rf "$bin"' EXIT
 go build -o "$bin/loop" ./examples/hub
 go build -o "$bin/gorilla" ./bench/peers/gorillahub
 go build -o "$bin/nbio" ./bench/peers/nbiohub
-go build -o "$bin/echo" ./examples/echo
 go build -o "$bin/chatload" ./cmd/chatload
 load() { GOMAXPROCS=1 taskset -c 1 "$bin/chatload" "$@"; }
 field() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"; }
@@ -32,23 +30,16 @@ for server in loop gorilla nbio; do
   idle=$(load -url "ws://$addr/ws" -stats "http://$addr/stats" -pid "$pid" -mode idle -conns 10000)
   f1k=$(load -url "ws://$addr/ws" -pid "$pid" -mode fanout -conns 1000 -rounds "$rounds")
   f10k=$(load -url "ws://$addr/ws" -pid "$pid" -mode fanout -conns 10000 -rounds "$rounds")
+  e1=$(load -url "ws://$addr/echo" -mode echo -conns 1 -duration 5)
+  e1k=$(load -url "ws://$addr/echo" -mode echo -conns 1000 -duration 5)
   kill "$pid"; wait "$pid" 2>/dev/null || true
-  rows+=("| $server | $(field rss_per_conn "$idle") | $(field p50_ms "$f1k") / $(field p99_ms "$f1k") | $(field p50_ms "$f10k") / $(field p99_ms "$f10k") | $(field user_us_per_delivery "$f10k") + $(field sys_us_per_delivery "$f10k") | $(field write_syscalls_per_delivery "$f10k") |")
+  rows+=("| $server | $(field rss_per_conn "$idle") | $(field p50_ms "$f1k") / $(field p99_ms "$f1k") | $(field p50_ms "$f10k") / $(field p99_ms "$f10k") | $(field user_us_per_delivery "$f10k") + $(field sys_us_per_delivery "$f10k") | $(field write_syscalls_per_delivery "$f10k") | $(field msgs_per_sec "$e1") / $(field msgs_per_sec "$e1k") |")
 done
-
-GOMAXPROCS=1 taskset -c 0 "$bin/echo" -addr 127.0.0.1:18777 2>"$bin/echo.err" &
-echo_pid=$!
-for _ in $(seq 50); do grep -q listening "$bin/echo.err" && break; sleep 0.1; done
-e1=$(load -url ws://127.0.0.1:18777/ws -mode echo -conns 1 -duration 5)
-e1k=$(load -url ws://127.0.0.1:18777/ws -mode echo -conns 1000 -duration 5)
-kill "$echo_pid"; wait "$echo_pid" 2>/dev/null || true
 
 {
   echo "# WebSocket benchmark ($(date -u +%Y-%m-%d), $(nproc) cores; each server on core 0 with GOMAXPROCS=1, cmd/chatload on core 1; $rounds fan-out rounds, 64-byte messages, no compression)"
   echo
-  echo "| server | idle RSS per connection (bytes, 10,000 conns) | fan-out to 1,000: last receiver p50 / p99 ms | fan-out to 10,000: p50 / p99 ms | server CPU per delivery at 10,000, user + system µs | write system calls per delivery |"
-  echo "|---|---|---|---|---|---|"
+  echo "| server | idle RSS per connection (bytes, 10,000 conns) | fan-out to 1,000: last receiver p50 / p99 ms | fan-out to 10,000: p50 / p99 ms | server CPU per delivery at 10,000, user + system µs | write system calls per delivery | echo messages/s, 1 / 1,000 connections |"
+  echo "|---|---|---|---|---|---|---|"
   printf '%s\n' "${rows[@]}"
-  echo
-  echo "Framework echo (examples/echo /ws): $(field msgs_per_sec "$e1") messages/s with 1 connection, $(field msgs_per_sec "$e1k") with 1,000."
-} | tee bench/results/ws.md
+} | tee "${RESULTS:-bench/results/ws.md}"

@@ -75,8 +75,8 @@ func writeHeapProfile(path string) {
 	}
 }
 
-// newServer builds the hub's HTTP server: /ws joins the hub, /stats reports
-// connections, goroutines and heap in use.
+// newServer builds the hub's HTTP server: /ws joins the hub, /echo echoes,
+// /stats reports connections, goroutines and heap in use.
 func newServer(loop *ioloop.Loop, compress bool) *httpserver.Server {
 	h := &hub{}
 	// Shared by every connection; keepalive at the defaults (a ping after
@@ -86,6 +86,8 @@ func newServer(loop *ioloop.Loop, compress bool) *httpserver.Server {
 		switch r.Path {
 		case "/ws":
 			websocket.Upgrade(w, r, h, opts)
+		case "/echo":
+			websocket.Upgrade(w, r, echoer{}, opts)
 		case "/stats":
 			h.writeStats(w)
 		default:
@@ -110,6 +112,16 @@ func (h *hub) OnMessage(c *websocket.Conn, op websocket.Opcode, data []byte) {
 	}
 	// data is only valid during this call; the prepared frame keeps a copy.
 	h.members.Broadcast(websocket.NewPreparedMessage(op, append([]byte(nil), data...)))
+}
+
+// echoer sends every message back to its sender: /echo, for the echo
+// benchmark.
+type echoer struct{}
+
+func (echoer) OnOpen(*websocket.Conn)               {}
+func (echoer) OnClose(*websocket.Conn, int, string) {}
+func (echoer) OnMessage(c *websocket.Conn, op websocket.Opcode, data []byte) {
+	c.WriteMessage(op, data)
 }
 
 func (h *hub) writeStats(w *httpserver.ResponseWriter) {

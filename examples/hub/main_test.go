@@ -21,4 +21,5 @@ func TestBroadcast(t *testing.T) {
 		}
 	})
 	peertest.CheckBroadcast(t, addr.String())
+	peertest.CheckEcho(t, addr.String())
 }

@@ -150,7 +150,8 @@ func (c *client) writePump() {
 	}
 }
 
-// newHandler starts a hub and returns the HTTP handler serving /ws and /stats.
+// newHandler starts a hub and returns the HTTP handler serving /ws, /echo
+// and /stats.
 func newHandler(compress bool) http.Handler {
 	h := newHub()
 	go h.run()
@@ -173,6 +174,24 @@ func newHandler(compress bool) http.Handler {
 		h.register <- c
 		go c.writePump()
 		go c.readPump()
+	})
+	mux.HandleFunc("GET /echo", func(w http.ResponseWriter, r *http.Request) {
+		conn, err := upgrader.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		// gorilla's echo example: this handler's goroutine reads and writes.
+		conn.SetReadLimit(maxMessageSize)
+		for {
+			typ, data, err := conn.ReadMessage()
+			if err != nil {
+				return
+			}
+			if err := conn.WriteMessage(typ, data); err != nil {
+				return
+			}
+		}
 	})
 	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, r *http.Request) {
 		writeStats(w, int(h.conns.Load()))

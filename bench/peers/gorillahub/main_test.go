@@ -14,4 +14,5 @@ func TestBroadcast(t *testing.T) {
 	defer srv.Close()
 	addr := strings.TrimPrefix(srv.URL, "http://")
 	peertest.CheckBroadcast(t, addr)
+	peertest.CheckEcho(t, addr)
 }

@@ -67,7 +67,8 @@ func (h *hub) count() int {
 	return len(h.conns)
 }
 
-// newEngine builds (but does not start) an engine serving /ws and /stats.
+// newEngine builds (but does not start) an engine serving /ws, /echo and
+// /stats.
 func newEngine(addr string, compress bool) *nbhttp.Engine {
 	h := &hub{conns: make(map[*websocket.Conn]struct{})}
 
@@ -98,7 +99,19 @@ func newEngine(addr string, compress bool) *nbhttp.Engine {
 		h.mu.Unlock()
 	})
 
+	echo := websocket.NewUpgrader()
+	echo.CheckOrigin = func(*http.Request) bool { return true }
+	echo.EnableCompression(compress)
+	echo.MessageLengthLimit = maxMessageSize
+	echo.KeepaliveTime = pongWait
+	echo.OnMessage(func(c *websocket.Conn, typ websocket.MessageType, data []byte) {
+		_ = c.WriteMessage(typ, data)
+	})
+
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /echo", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = echo.Upgrade(w, r, nil)
+	})
 	mux.HandleFunc("GET /ws", func(w http.ResponseWriter, r *http.Request) {
 		// On success the connection now belongs to the upgrader's callbacks;
 		// on failure Upgrade has already replied with an error.

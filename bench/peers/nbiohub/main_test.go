@@ -22,4 +22,5 @@ func TestBroadcast(t *testing.T) {
 	defer engine.Stop()
 	addr := engine.AddrConfigs[0].Addr
 	peertest.CheckBroadcast(t, addr)
+	peertest.CheckEcho(t, addr)
 }

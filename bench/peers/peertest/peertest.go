@@ -46,6 +46,36 @@ func CheckBroadcast(t *testing.T, addr string) {
 	waitConns(t, addr, 3)
 }
 
+// CheckEcho connects to /echo and expects a text and a binary message
+// back verbatim, in order.
+func CheckEcho(t *testing.T, addr string) {
+	t.Helper()
+	c, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/echo", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sent := []struct {
+		typ  int
+		data string
+	}{{websocket.TextMessage, "echo, echo"}, {websocket.BinaryMessage, "\x00\xff binary"}}
+	for _, m := range sent {
+		if err := c.WriteMessage(m.typ, []byte(m.data)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, m := range sent {
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		typ, data, err := c.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if typ != m.typ || string(data) != m.data {
+			t.Fatalf("got type %d %q, want type %d %q", typ, data, m.typ, m.data)
+		}
+	}
+}
+
 // waitConns polls /stats until it reports want connections.
 func waitConns(t *testing.T, addr string, want int) {
 	t.Helper()
