@@ -137,6 +137,13 @@ type pendingWrite struct {
 	future *concurrent.Future[struct{}] // nil for QueueWrite
 }
 
+// writeQueue holds the writes the kernel has not taken yet. A stream has
+// one only while the socket is behind, so an idle stream holds none.
+type writeQueue struct {
+	writes []pendingWrite
+	offset int // bytes of writes[0] already written
+}
+
 // Stream is a buffered, non-blocking byte stream over a loop connection:
 // Tornado's IOStream. Reads deliver through callbacks once enough bytes
 // have arrived; writes go to the kernel at once when it has room and are
@@ -154,9 +161,8 @@ type Stream struct {
 	// writes to thousands of streams in a row, and each one it touches is
 	// a memory access that missed the cache.
 	conn              *ioloop.Conn
-	writes            []pendingWrite
+	queue             *writeQueue // nil when nothing waits for the socket
 	pendingWriteBytes int
-	writeOffset       int32 // bytes of writes[0] already written
 	// The Options limits, resolved (int32 keeps the struct small).
 	maxBufferSize, maxPendingWriteBytes int32
 	closed                              bool
@@ -377,7 +383,7 @@ func (s *Stream) handleEvents(ev ioloop.Events) {
 			s.noticeHangup()
 		}
 	}
-	if ev&ioloop.Writable != 0 && !s.closed && len(s.writes) > 0 {
+	if ev&ioloop.Writable != 0 && !s.closed && s.queue != nil {
 		s.flushWrites()
 	}
 }
@@ -638,7 +644,7 @@ func (s *Stream) Write(b []byte) *concurrent.Future[struct{}] {
 func (s *Stream) QueueWrite(b []byte) error {
 	// The common case first, with its rare outcomes in calls of their
 	// own: nothing is queued and the kernel takes all of b.
-	if !s.closed && !s.writeShut && len(s.writes) == 0 && len(b) > 0 {
+	if !s.closed && !s.writeShut && s.queue == nil && len(b) > 0 {
 		n, err := s.conn.Write(b)
 		if err == nil {
 			return nil
@@ -678,7 +684,7 @@ func (s *Stream) writeNow(b []byte) ([]byte, error) {
 		return nil, s.closedError()
 	case s.writeShut:
 		return nil, fmt.Errorf("iostream: write after CloseWrite: %w", ErrStreamClosed)
-	case len(b) == 0 || len(s.writes) > 0:
+	case len(b) == 0 || s.queue != nil:
 		return b, nil
 	}
 	n, err := s.conn.Write(b)
@@ -690,7 +696,10 @@ func (s *Stream) writeNow(b []byte) ([]byte, error) {
 }
 
 func (s *Stream) enqueue(b []byte, f *concurrent.Future[struct{}]) {
-	s.writes = append(s.writes, pendingWrite{data: b, future: f})
+	if s.queue == nil {
+		s.queue = &writeQueue{}
+	}
+	s.queue.writes = append(s.queue.writes, pendingWrite{data: b, future: f})
 	s.pendingWriteBytes += len(b)
 	if s.pendingWriteBytes > int(s.maxPendingWriteBytes) {
 		s.Close(fmt.Errorf("%w: %d bytes queued, limit %d", ErrWriteBufferFull, s.pendingWriteBytes, int(s.maxPendingWriteBytes)))
@@ -708,7 +717,7 @@ func (s *Stream) flushWrites() {
 	}
 	s.flushing = true
 	defer func() { s.flushing = false }()
-	for len(s.writes) > 0 && !s.closed {
+	for !s.closed && len(s.queue.writes) > 0 {
 		n, err := s.writeQueued()
 		s.consumeWritten(n)
 		if errors.Is(err, ioloop.ErrWouldBlock) {
@@ -719,10 +728,10 @@ func (s *Stream) flushWrites() {
 			return
 		}
 	}
-	s.writes = nil
 	if s.closed {
 		return
 	}
+	s.queue = nil
 	if s.shutdownWhenDone {
 		s.shutdownWhenDone = false
 		if err := s.conn.CloseWrite(); err != nil {
@@ -736,12 +745,13 @@ func (s *Stream) flushWrites() {
 
 // writeQueued makes one write (or writev) system call for the queue's head.
 func (s *Stream) writeQueued() (int, error) {
-	if len(s.writes) == 1 {
-		return s.conn.Write(s.writes[0].data[s.writeOffset:])
+	q := s.queue
+	if len(q.writes) == 1 {
+		return s.conn.Write(q.writes[0].data[q.offset:])
 	}
 	var scratch [maxIovecs][]byte // on the stack: an idle stream keeps no iovec slice
-	iov := append(scratch[:0], s.writes[0].data[s.writeOffset:])
-	for _, w := range s.writes[1:min(len(s.writes), maxIovecs)] {
+	iov := append(scratch[:0], q.writes[0].data[q.offset:])
+	for _, w := range q.writes[1:min(len(q.writes), maxIovecs)] {
 		iov = append(iov, w.data)
 	}
 	return s.conn.Writev(iov)
@@ -751,18 +761,19 @@ func (s *Stream) writeQueued() (int, error) {
 // the futures of writes that are now complete.
 func (s *Stream) consumeWritten(n int) {
 	s.pendingWriteBytes -= n
-	for n > 0 && len(s.writes) > 0 {
-		head := &s.writes[0]
-		left := len(head.data) - int(s.writeOffset)
+	q := s.queue
+	for n > 0 && len(q.writes) > 0 {
+		head := &q.writes[0]
+		left := len(head.data) - q.offset
 		if n < left {
-			s.writeOffset += int32(n)
+			q.offset += n
 			return
 		}
 		n -= left
 		f := head.future
-		s.writes[0] = pendingWrite{}
-		s.writes = s.writes[1:]
-		s.writeOffset = 0
+		q.writes[0] = pendingWrite{}
+		q.writes = q.writes[1:]
+		q.offset = 0
 		if f != nil {
 			f.Resolve(struct{}{})
 		}
@@ -776,7 +787,7 @@ func (s *Stream) CloseWrite() {
 		return
 	}
 	s.writeShut = true
-	if len(s.writes) > 0 {
+	if s.queue != nil {
 		s.shutdownWhenDone = true
 		return
 	}
@@ -793,7 +804,7 @@ func (s *Stream) CloseAfterWrites() { s.closeAfterWrites(nil) }
 
 // closeAfterWrites closes with cause once the write queue drains.
 func (s *Stream) closeAfterWrites(cause error) {
-	if len(s.writes) == 0 {
+	if s.queue == nil {
 		s.Close(cause)
 		return
 	}
@@ -812,8 +823,11 @@ func (s *Stream) Close(cause error) {
 	s.conn.Close()
 	closedErr := s.closedError()
 
-	writes := s.writes
-	s.writes, s.pendingWriteBytes, s.writeOffset = nil, 0, 0
+	var writes []pendingWrite
+	if s.queue != nil {
+		writes = s.queue.writes
+	}
+	s.queue, s.pendingWriteBytes = nil, 0
 	for _, w := range writes {
 		if w.future != nil {
 			w.future.Fail(closedErr)
