@@ -187,6 +187,9 @@ func (t *tool) echo() error {
 	if err != nil {
 		return err
 	}
+	if err := waitQuiet(t.cfg.pid); err != nil {
+		return err
+	}
 	d := time.Duration(t.cfg.duration * float64(time.Second))
 	start := make(chan struct{})
 	t.loop.AddCallback(func() {
@@ -196,10 +199,22 @@ func (t *tool) echo() error {
 		close(start)
 	})
 	<-start
+	before, err := readProc(t.cfg.pid)
+	if err != nil {
+		return err
+	}
 	time.Sleep(d)
 	done := make(chan int)
 	t.loop.AddCallback(func() { stop = true; done <- count })
 	total := <-done
-	fmt.Printf("mode=echo conns=%d msgs_per_sec=%.0f\n", len(conns), float64(total)/d.Seconds())
+	after, err := readProc(t.cfg.pid)
+	if err != nil {
+		return err
+	}
+	// The rate is bounded by whichever side saturates its core first (with
+	// many connections, often this tool); the server's CPU per message
+	// says what each message cost the server, whichever it was.
+	fmt.Printf("mode=echo conns=%d msgs_per_sec=%.0f server_us_per_msg=%.2f\n", len(conns), float64(total)/d.Seconds(),
+		float64(after.userMicros+after.sysMicros-before.userMicros-before.sysMicros)/float64(max(total, 1)))
 	return nil
 }
