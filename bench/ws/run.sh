@@ -14,6 +14,7 @@ go build -o "$bin/loop" ./examples/hub
 go build -o "$bin/gorilla" ./bench/peers/gorillahub
 go build -o "$bin/nbio" ./bench/peers/nbiohub
 go build -o "$bin/chatload" ./cmd/chatload
+go build -o "$bin/writefloor" ./bench/writefloor
 load() { GOMAXPROCS=1 taskset -c 1 "$bin/chatload" "$@"; }
 field() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"; }
 
@@ -23,6 +24,9 @@ start_server() { # name -> sets addr and pid
   for _ in $(seq 100); do grep -q listening "$bin/$1.out" && break; sleep 0.1; done
   addr=$(awk '/listening/ {print $2}' "$bin/$1.out")
 }
+
+# The floor: a bare loop of write(2) calls, on the servers' core.
+floor=$(GOMAXPROCS=1 taskset -c 0 "$bin/writefloor" -conns 5000 -rounds 40)
 
 rows=()
 for server in loop gorilla nbio; do
@@ -42,4 +46,6 @@ done
   echo "| server | idle RSS per connection (bytes, 10,000 conns) | fan-out to 1,000: last receiver p50 / p99 ms | fan-out to 10,000: p50 / p99 ms | server CPU per delivery at 10,000, user + system µs | write system calls per delivery | echo messages/s, 1 / 1,000 connections | server CPU per echoed message at 1,000, µs |"
   echo "|---|---|---|---|---|---|---|---|"
   printf '%s\n' "${rows[@]}"
+  echo
+  echo "Floor (bench/writefloor, a bare loop of write(2) calls to 5,000 loopback sockets, same core): $(field user_us_per_write "$floor") + $(field sys_us_per_write "$floor") µs user + system per write."
 } | tee "${RESULTS:-bench/results/ws.md}"
