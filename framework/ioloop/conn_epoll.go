@@ -318,12 +318,25 @@ const acceptBatch = 128
 
 // acceptSome accepts until the kernel's queue is empty (the edge-triggered
 // rule), or acceptBatch connections, then yields to the loop.
+// accept takes one connection, non-blocking and close-on-exec, without
+// asking for the peer's address: unix.Accept4 allocates two objects per
+// connection to return it, and RemoteAddr asks the kernel when someone
+// needs it. The listening socket is non-blocking, so the call never
+// blocks and needs no scheduler bookkeeping.
+func accept(listenFD int) (int, error) {
+	fd, _, errno := unix.RawSyscall6(unix.SYS_ACCEPT4, uintptr(listenFD), 0, 0, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0, 0)
+	if errno != 0 {
+		return -1, errno
+	}
+	return int(fd), nil
+}
+
 func (ln *Listener) acceptSome() {
 	for range acceptBatch {
 		if ln.closed {
 			return
 		}
-		fd, _, err := unix.Accept4(ln.fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		fd, err := accept(ln.fd)
 		switch {
 		case err == unix.EAGAIN:
 			return
