@@ -60,42 +60,44 @@ func (c *Conn) Read(p []byte) (int, error) {
 
 // Write writes as much of p as the socket takes now.
 func (c *Conn) Write(p []byte) (int, error) {
+	if c.closed {
+		return 0, ErrConnClosed
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
 	// The common case first, with everything else in writeRest: the
 	// socket takes all of p in one system call. A broadcast runs this
 	// once per receiver, and after each write system call the code it
 	// runs next is fetched afresh (the kernel's work has evicted it), so
 	// the fewer instructions on this path, the better.
-	if !c.closed && len(p) > 0 {
-		if n, errno := rawWrite(int(c.fd), p); errno == 0 && n == len(p) {
-			return n, nil
-		}
+	n, errno := rawWrite(int(c.fd), p)
+	if errno == 0 && n == len(p) {
+		return n, nil
 	}
-	return c.writeRest(p)
+	return c.writeRest(p, max(n, 0), errno)
 }
 
-// writeRest is Write's general case: a closed connection, an empty p, a
-// partial write, EINTR, EAGAIN or an error. It may repeat a write the
-// fast path just made only when that one wrote nothing (an error).
-func (c *Conn) writeRest(p []byte) (int, error) {
-	if c.closed {
-		return 0, ErrConnClosed
-	}
-	written := 0
-	for written < len(p) {
-		n, errno := rawWrite(int(c.fd), p[written:])
-		if n > 0 {
-			written += n
-		}
+// writeRest finishes a write whose first system call did not take all of
+// p: written bytes are already out, and errno is that call's result. It
+// writes on after a partial write or EINTR and stops at EAGAIN or an
+// error, returning how much of p the kernel has.
+func (c *Conn) writeRest(p []byte, written int, errno syscall.Errno) (int, error) {
+	for {
 		switch errno {
 		case 0, unix.EINTR:
-			continue
 		case unix.EAGAIN:
 			return written, ErrWouldBlock
 		default:
 			return written, fmt.Errorf("write: %w", errno)
 		}
+		if written == len(p) {
+			return written, nil
+		}
+		var n int
+		n, errno = rawWrite(int(c.fd), p[written:])
+		written += max(n, 0)
 	}
-	return written, nil
 }
 
 // Writev writes the buffers in order with one writev system call (more

@@ -3,6 +3,7 @@ package iostream_test
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -270,13 +271,18 @@ func TestPeerResetFailsThePendingRead(t *testing.T) {
 
 func TestWriteBackpressureAgainstAPeerThatDoesNotRead(t *testing.T) {
 	p := newPair(t, iostream.Options{MaxPendingWriteBytes: 64 << 20})
-	chunk := bytes.Repeat([]byte("0123456789abcdef"), 64<<10) // 1 MiB
+	// Every 4-byte word of the 16 MiB is its own index, so a byte lost,
+	// repeated or reordered anywhere shows.
 	const chunks = 16
+	data := make([]byte, chunks<<20)
+	for i := 0; i < len(data); i += 4 {
+		binary.BigEndian.PutUint32(data[i:], uint32(i/4))
+	}
 	resolved := make(chan int, chunks)
 	var pendingAfterWrites int
 	looptest.Do(t, p.loop, func() {
 		for i := range chunks {
-			p.stream.Write(chunk).OnResult(func(_ struct{}, err error) {
+			p.stream.Write(data[i<<20 : (i+1)<<20]).OnResult(func(_ struct{}, err error) {
 				if err != nil {
 					t.Errorf("write %d: %v", i, err)
 				}
@@ -291,11 +297,13 @@ func TestWriteBackpressureAgainstAPeerThatDoesNotRead(t *testing.T) {
 	if len(resolved) == chunks {
 		t.Fatal("every write resolved while the peer was not reading")
 	}
-	// Now the peer reads: every byte arrives, in order, and every future resolves.
-	got, err := io.ReadFull(p.client, make([]byte, chunks*len(chunk)))
-	if err != nil {
-		t.Fatalf("client read %d bytes: %v", got, err)
-	}
+	// Now the peer reads: every byte arrives once, in order, and every
+	// future resolves.
+	received := make(chan []byte, 1)
+	go func() {
+		all, _ := io.ReadAll(p.client)
+		received <- all
+	}()
 	for want := range chunks {
 		if i := looptest.Wait(t, resolved, "write future"); i != want {
 			t.Fatalf("write %d resolved before write %d", i, want)
@@ -303,9 +311,18 @@ func TestWriteBackpressureAgainstAPeerThatDoesNotRead(t *testing.T) {
 	}
 	looptest.Do(t, p.loop, func() {
 		if n := p.stream.PendingWriteBytes(); n != 0 {
-			t.Errorf("PendingWriteBytes = %d after the peer read everything", n)
+			t.Errorf("PendingWriteBytes = %d after the kernel took everything", n)
 		}
+		p.stream.CloseAfterWrites()
 	})
+	got := looptest.Wait(t, received, "everything the peer read")
+	if !bytes.Equal(got, data) {
+		i := 0
+		for i < min(len(got), len(data)) && got[i] == data[i] {
+			i++
+		}
+		t.Fatalf("the peer read %d bytes of %d, the first difference at byte %d", len(got), len(data), i)
+	}
 }
 
 func TestWriteLimitClosesTheStream(t *testing.T) {
