@@ -375,6 +375,7 @@ func (w *ResponseWriter) Hijack() (*iostream.Stream, error) {
 	c := w.conn
 	c.phase = phaseHijacked
 	c.stream.RemoveCloseCallback(c.closeHook) // the connection is no longer the server's to watch
+	c.closeHook = -1
 	c.resp = nil
 	c.clearDeadline()
 	if c.timer != nil {

@@ -318,8 +318,6 @@ func (ln *Listener) handleEvents(ev Events) {
 // before the loop serves other work; the rest are taken in a callback.
 const acceptBatch = 128
 
-// acceptSome accepts until the kernel's queue is empty (the edge-triggered
-// rule), or acceptBatch connections, then yields to the loop.
 // accept takes one connection, non-blocking and close-on-exec, without
 // asking for the peer's address: unix.Accept4 allocates two objects per
 // connection to return it, and RemoteAddr asks the kernel when someone
@@ -333,6 +331,8 @@ func accept(listenFD int) (int, error) {
 	return int(fd), nil
 }
 
+// acceptSome accepts until the kernel's queue is empty (the edge-triggered
+// rule), or acceptBatch connections, then yields to the loop.
 func (ln *Listener) acceptSome() {
 	for range acceptBatch {
 		if ln.closed {

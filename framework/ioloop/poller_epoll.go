@@ -93,12 +93,13 @@ func (p *poller) wake() {
 	}
 }
 
+// handlerTableStep is how many descriptors the handler table grows by.
+const handlerTableStep = 1024
+
 // register adds fd to epoll, edge-triggered for input, output and the
 // peer's half-close, and routes its events to h. Registering all three once
 // means the loop never calls epoll_ctl again for this fd: a write that
 // would block simply waits for the next EPOLLOUT edge.
-// handlerTableStep is how many descriptors the handler table grows by.
-const handlerTableStep = 1024
 
 func (p *poller) register(fd int, h fdHandler) error {
 	ev := unix.EpollEvent{

@@ -6,9 +6,9 @@
 // bufio.SplitFunc so protocol parsers (HTTP heads, WebSocket frames) plug
 // straight in. ReadScanner takes the split function and the callback as
 // one Scanner, so a connection that reads frame after frame can be its own
-// scanner and allocate nothing per read. A read's callback runs once enough bytes have arrived; the
-// bytes it gets point into the stream's buffer and are valid until the
-// callback returns. Only one read is pending at a time, and a callback that
+// scanner and allocate nothing per read. A read's callback runs once enough
+// bytes have arrived; the bytes it gets point into the stream's buffer and
+// are valid until the callback returns. Only one read is pending at a time, and a callback that
 // starts the next read is served from the buffer without recursion, so a
 // peer that pipelines a thousand requests cannot grow the stack.
 //

@@ -254,6 +254,8 @@ func (s *Stream) buffered() []byte {
 func (s *Stream) PendingWriteBytes() int { return s.pendingWriteBytes }
 
 // CloseCallbackID identifies a close callback, for RemoveCloseCallback.
+// It is valid until its callback is removed or has run: a later callback
+// may get the same ID, so remove each callback once.
 type CloseCallbackID int
 
 // AddCloseCallback adds a function run (on the loop, once) after the
@@ -644,6 +646,7 @@ func (s *Stream) Write(b []byte) *concurrent.Future[struct{}] {
 func (s *Stream) QueueWrite(b []byte) error {
 	// The common case first, with its rare outcomes in calls of their
 	// own: nothing is queued and the kernel takes all of b.
+	s.Loop().AssertOnLoop()
 	if !s.closed && !s.writeShut && s.queue == nil && len(b) > 0 {
 		n, err := s.conn.Write(b)
 		if err == nil {

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"chat/framework/ioloop"
@@ -75,15 +76,21 @@ type Options struct {
 	keepalives *keepalives
 }
 
-// defaultOptions serves connections upgraded or dialled with nil Options.
+// defaultOptions serves connections upgraded with nil Options.
 var defaultOptions = new(Options)
 
+// resolving guards Options.resolved: one *Options may serve several loops.
+var resolving sync.Mutex
+
 // shared returns the options with defaults applied, computed once per
-// *Options. Options must not change after their first use. Loop-only.
+// *Options (once per connection, when it opens). Options must not change
+// after their first use. Safe from any loop.
 func (o *Options) shared() *Options {
 	if o == nil {
 		o = defaultOptions
 	}
+	resolving.Lock()
+	defer resolving.Unlock()
 	if o.resolved == nil {
 		r := o.withDefaults()
 		r.resolved = nil

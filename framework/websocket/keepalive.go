@@ -19,14 +19,17 @@ import (
 // PingInterval+PongTimeout after its last frame is closed as dead.
 // Loop-owned.
 type keepalive struct {
+	loop    *ioloop.Loop
+	owner   *keepalives
 	opts    *Options
 	members []*Conn // each member's keepaliveSlot is its index here
 	sweeper *ioloop.PeriodicCallback
 }
 
 // keepalives finds the keepalive of a loop for one resolved *Options. An
-// Options value may serve several loops, so the lookup is locked; it runs
-// once per connection, when it opens.
+// Options value may serve several loops, so the map is locked; it is used
+// when a connection opens and when the last watched one closes, which
+// drops the loop's entry (a finished loop is not kept alive by it).
 type keepalives struct {
 	mu     sync.Mutex
 	byLoop map[*ioloop.Loop]*keepalive
@@ -40,7 +43,7 @@ func (k *keepalives) forLoop(loop *ioloop.Loop, opts *Options) *keepalive {
 		if k.byLoop == nil {
 			k.byLoop = make(map[*ioloop.Loop]*keepalive)
 		}
-		ka = &keepalive{opts: opts}
+		ka = &keepalive{loop: loop, owner: k, opts: opts}
 		ka.sweeper = ioloop.NewPeriodicCallback(loop, sweepInterval(opts), ka.sweep)
 		k.byLoop[loop] = ka
 	}
@@ -75,6 +78,16 @@ func (ka *keepalive) remove(c *Conn) {
 	c.keepaliveSlot = -1
 	if len(ka.members) == 0 {
 		ka.sweeper.Stop()
+		ka.owner.drop(ka)
+	}
+}
+
+// drop forgets a loop's keepalive that has nobody left to watch.
+func (k *keepalives) drop(ka *keepalive) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.byLoop[ka.loop] == ka {
+		delete(k.byLoop, ka.loop)
 	}
 }
 
@@ -105,5 +118,7 @@ func (c *Conn) checkAlive(now int64, opts *Options) {
 	case !c.pingSent && idle >= opts.PingInterval:
 		c.pingSent = true
 		c.writeFrame(OpPing, nil, false)
+	case idle < opts.PingInterval:
+		c.pingSent = false // a frame arrived since the ping: it is alive
 	}
 }

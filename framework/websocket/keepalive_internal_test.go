@@ -20,7 +20,8 @@ func (e events) OnClose(c *Conn, code int, reason string) { e.closed <- c }
 
 // TestConnectionsShareOneKeepaliveSweep opens connections with one
 // *Options: they are all watched by one sweep, which runs only while
-// someone is watched, and each leaves it when it closes.
+// someone is watched, each leaves it when it closes, and the last one's
+// leaving drops the loop's entry.
 func TestConnectionsShareOneKeepaliveSweep(t *testing.T) {
 	l := looptest.Start(t)
 	opts := &Options{PingInterval: time.Hour, PongTimeout: time.Hour}
@@ -49,10 +50,13 @@ func TestConnectionsShareOneKeepaliveSweep(t *testing.T) {
 	sweep := func() (members int, running bool) {
 		looptest.Do(t, l, func() {
 			byLoop := opts.resolved.keepalives.byLoop
-			if len(byLoop) != 1 {
+			if len(byLoop) > 1 {
 				t.Fatalf("%d keepalive sweeps for one loop", len(byLoop))
 			}
 			ka := byLoop[l]
+			if ka == nil {
+				return // nobody watched: the loop's entry is gone
+			}
 			for i, c := range ka.members {
 				if int(c.keepaliveSlot) != i {
 					t.Fatalf("member %d has slot %d", i, c.keepaliveSlot)
@@ -72,5 +76,50 @@ func TestConnectionsShareOneKeepaliveSweep(t *testing.T) {
 		if want := n - 1 - i; members != want || running != (want > 0) {
 			t.Fatalf("after %d closed: %d watched, sweep running %v", i+1, members, running)
 		}
+	}
+}
+
+// TestNilOptionsOnTwoLoops upgrades with nil Options on two loops at once:
+// they share the package's defaults, which must be resolved without a
+// race (run with -race), and each loop gets its own keepalive sweep.
+func TestNilOptionsOnTwoLoops(t *testing.T) {
+	var addrs []string
+	var opened []chan *Conn
+	for range 2 {
+		l := looptest.Start(t)
+		ev := events{opened: make(chan *Conn, 1), closed: make(chan *Conn, 1)}
+		srv := &httpserver.Server{Loop: l, Handler: httpserver.HandlerFunc(func(w *httpserver.ResponseWriter, r *httpserver.Request) {
+			Upgrade(w, r, ev, nil)
+		})}
+		looptest.Do(t, l, func() {
+			addr, err := srv.Listen("127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			addrs = append(addrs, addr.String())
+		})
+		opened = append(opened, ev.opened)
+	}
+	dialed := make(chan error, 2)
+	for _, addr := range addrs {
+		go func() {
+			c, _, err := gorilla.DefaultDialer.Dial("ws://"+addr+"/", nil)
+			if err == nil {
+				t.Cleanup(func() { c.Close() })
+			}
+			dialed <- err
+		}()
+	}
+	for range 2 {
+		if err := looptest.Wait(t, dialed, "dial"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var conns []*Conn
+	for _, ch := range opened {
+		conns = append(conns, looptest.Wait(t, ch, "open"))
+	}
+	if conns[0].opts != conns[1].opts {
+		t.Fatal("nil Options resolved twice")
 	}
 }
