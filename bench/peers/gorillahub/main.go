@@ -18,19 +18,19 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"log"
 	"net"
 	"net/http"
 	"os"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"chat/bench/peers/hubstats"
 )
 
 // Timeouts and limits as in gorilla's chat example, except maxMessageSize,
@@ -194,22 +194,9 @@ func newHandler(compress bool) http.Handler {
 		}
 	})
 	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, r *http.Request) {
-		writeStats(w, int(h.conns.Load()))
+		hubstats.Write(w, int(h.conns.Load()))
 	})
 	return mux
-}
-
-// writeStats replies with the load tool's memory snapshot.
-func writeStats(w http.ResponseWriter, conns int) {
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]any{
-		"conns":      conns,
-		"goroutines": runtime.NumGoroutine(),
-		"heap_inuse": ms.HeapInuse,
-	})
 }
 
 func main() {

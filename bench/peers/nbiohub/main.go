@@ -21,19 +21,19 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"log"
 	"net/http"
 	"os"
-	"runtime"
 	"sync"
 	"time"
 
 	"github.com/lesismal/nbio/logging"
 	"github.com/lesismal/nbio/nbhttp"
 	"github.com/lesismal/nbio/nbhttp/websocket"
+
+	"chat/bench/peers/hubstats"
 )
 
 // Same liveness policy and limits as gorillahub.
@@ -118,7 +118,7 @@ func newEngine(addr string, compress bool) *nbhttp.Engine {
 		_, _ = upgrader.Upgrade(w, r, nil)
 	})
 	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, r *http.Request) {
-		writeStats(w, h.count())
+		hubstats.Write(w, h.count())
 	})
 
 	return nbhttp.NewEngine(nbhttp.Config{
@@ -129,19 +129,6 @@ func newEngine(addr string, compress bool) *nbhttp.Engine {
 		// safe because broadcast has copied data into every write queue.
 		ReleaseWebsocketPayload: true,
 		MaxWriteBufferSize:      maxWriteBuffer,
-	})
-}
-
-// writeStats replies with the load tool's memory snapshot.
-func writeStats(w http.ResponseWriter, conns int) {
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"conns":      conns,
-		"goroutines": runtime.NumGoroutine(),
-		"heap_inuse": ms.HeapInuse,
 	})
 }
 
