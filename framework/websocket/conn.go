@@ -15,8 +15,9 @@ import (
 var (
 	// ErrClosed: the connection is closing or closed.
 	ErrClosed = errors.New("websocket: connection closed")
-	// ErrSlowConsumer: the peer fell more than Options.MaxPendingWriteBytes
-	// behind, and the connection was dropped (reported as close 1013).
+	// ErrSlowConsumer: a write found the peer more than
+	// Options.MaxPendingWriteBytes behind, and the connection was dropped
+	// (reported as close 1013).
 	ErrSlowConsumer = errors.New("websocket: peer too slow, connection dropped")
 )
 
@@ -57,8 +58,13 @@ type Options struct {
 	// Zero means 5 s.
 	CloseTimeout time.Duration
 	// MaxPendingWriteBytes: a peer that falls further behind than this is
-	// dropped instead of buffered without bound; it resumes from history
-	// when it reconnects. Zero means 1 MiB.
+	// dropped (close code 1013, ErrSlowConsumer) instead of buffered
+	// without bound; it resumes from history when it reconnects. Behind
+	// is what earlier writes still have queued when the next one comes,
+	// so a single message larger than this reaches a peer that reads,
+	// and a peer that does not is dropped at the next write. Zero means
+	// 1 MiB. The stream's own limit (16 MiB for HTTP connections) still
+	// caps one message.
 	MaxPendingWriteBytes int
 	// Subprotocols the server supports, in order of preference.
 	Subprotocols []string
@@ -550,8 +556,17 @@ func (c *Conn) writeFrame(op Opcode, payload []byte, compressed bool) error {
 // behind: better it reconnects and resumes from history than the server
 // buffers for it without bound. A broadcast runs it once per receiver,
 // so the rare case is a call of its own.
+//
+// Behind means bytes of earlier writes the kernel has still not taken
+// when the next write comes: the bound is on those, not on the message
+// at hand, so one message larger than MaxPendingWriteBytes still reaches
+// a peer that reads (the stream hands it to the kernel as the peer takes
+// it), and a peer is never more than the bound plus one message behind.
+// Checking before queueing is the same as queueing first and checking
+// what is left of the earlier writes: the stream only writes at once
+// when nothing is queued, that is when the peer is not behind at all.
 func (c *Conn) send(frame []byte) error {
-	if c.stream.PendingWriteBytes()+len(frame) > c.opts.MaxPendingWriteBytes {
+	if c.stream.PendingWriteBytes() > c.opts.MaxPendingWriteBytes {
 		return c.dropSlowConsumer()
 	}
 	if c.stream.QueueWrite(frame) != nil {

@@ -24,6 +24,8 @@
 // (group.go says why). A peer that falls more than
 // Options.MaxPendingWriteBytes behind is dropped (reported as 1013) rather
 // than buffered without bound; it resumes from history when it returns.
+// Behind counts the earlier writes still queued when the next one comes,
+// so one message larger than the bound still reaches a peer that reads.
 //
 // Goroutines: everything here is loop-owned. Upgrade, Dial and every Conn
 // method must be called on the loop, and Handler methods run there. An
