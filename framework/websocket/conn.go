@@ -55,7 +55,9 @@ type Options struct {
 	PingInterval, PongTimeout time.Duration
 	// CloseTimeout bounds the closing handshake: after sending a close
 	// frame, the TCP connection is closed this long later regardless.
-	// Zero means 5 s.
+	// After a protocol error it also bounds the linger, when what the
+	// peer still sends is read and discarded so that closing does not
+	// answer it with a reset. Zero means 5 s.
 	CloseTimeout time.Duration
 	// MaxPendingWriteBytes: a peer that falls further behind than this is
 	// dropped (close code 1013, ErrSlowConsumer) instead of buffered
@@ -237,14 +239,24 @@ func (r *frameReader) OnRead(frame []byte, err error) { (*Conn)(r).onFrame(frame
 func (c *Conn) readNextFrame() { c.stream.ReadScanner((*frameReader)(c)) }
 
 // start reports the connection open and begins reading and keepalive.
+// It reads even when OnOpen closed the connection (a full room, a banned
+// user): the peer's close reply has to be read for the closing handshake
+// to end at once rather than at CloseTimeout, with a reset.
 func (c *Conn) start() {
 	if c.opts.PingInterval > 0 {
 		c.opts.keepalives.forLoop(c.Loop(), c.opts).add(c)
 	}
 	c.handler.OnOpen(c)
-	if c.state == stateOpen {
+	if c.reading() {
 		c.readNextFrame()
 	}
+}
+
+// reading reports whether frames are still read: while open, and while
+// closing, until the stream is gone or a protocol error (fail) left
+// nothing parsable to read.
+func (c *Conn) reading() bool {
+	return c.state != stateClosed && !c.stream.Closed() && !c.stream.Reading()
 }
 
 // Subprotocol returns the negotiated subprotocol ("" if none).
@@ -305,7 +317,10 @@ func (c *Conn) parseHeader(data []byte) (frameHeader, error) {
 	return parseFrameHeader(data, c.server, c.deflate, c.maxFramePayload())
 }
 
-// onFrame handles one frame and asks for the next.
+// onFrame handles one frame and asks for the next. While closing, data
+// frames are discarded unread and only a close frame is answered (by
+// ending the handshake): the peer's close reply may come after whatever
+// it was sending.
 func (c *Conn) onFrame(frame []byte, err error) {
 	if err != nil {
 		c.readFailed(err)
@@ -320,16 +335,17 @@ func (c *Conn) onFrame(frame []byte, err error) {
 		// The frame is ours until this callback returns: unmask in place.
 		maskBytes(h.mask, 0, payload)
 	}
-	if h.opcode.isControl() {
+	switch {
+	case h.opcode.isControl():
 		err = c.handleControl(h.opcode, payload)
-	} else {
+	case c.state == stateOpen:
 		err = c.handleData(h, payload)
 	}
 	if err != nil {
 		c.fail(err)
 		return
 	}
-	if c.state != stateClosed && !c.stream.Closed() {
+	if c.reading() {
 		c.readNextFrame()
 	}
 }
@@ -466,7 +482,7 @@ func (c *Conn) closeAfterWrites() {
 }
 
 // fail ends the connection after a protocol error: a close frame with the
-// error's code, then the TCP connection.
+// error's code, then the TCP connection, after a linger.
 func (c *Conn) fail(err error) {
 	var ce *CloseError
 	if !errors.As(err, &ce) {
@@ -477,11 +493,42 @@ func (c *Conn) fail(err error) {
 		c.writeFrame(OpClose, closePayload(ce.Code, ce.Reason), false)
 	}
 	c.state = stateClosing
-	c.closeAfterWrites()
+	c.linger()
 }
 
-// Close starts the closing handshake with code and reason. The TCP
-// connection ends when the peer answers, or CloseTimeout later.
+// linger closes the sending side after the close frame and then reads and
+// discards what the peer still sends, until it closes too or CloseTimeout
+// has passed. After a protocol error nothing the peer sends can be parsed
+// as frames any more, but closing at once while its bytes keep arriving
+// would answer them with a reset, and a reset can destroy the close frame
+// before the peer reads it (as the HTTP server's linger avoids for its
+// error responses).
+func (c *Conn) linger() {
+	c.stream.CloseWrite()
+	if c.stream.Closed() {
+		return
+	}
+	c.armTimer(c.opts.CloseTimeout, func() { c.stream.Close(nil) })
+	if !c.stream.Reading() {
+		c.stream.ReadPartial(0, c.discard)
+	}
+}
+
+// discard is linger's read callback: it drops the bytes and reads again
+// until EOF or an error, which close the stream.
+func (c *Conn) discard(_ []byte, err error) {
+	if err != nil {
+		c.stream.Close(nil)
+		return
+	}
+	c.stream.ReadPartial(0, c.discard)
+}
+
+// Close starts the closing handshake with code and reason; it may be
+// called from OnOpen (to turn a user away) as from anywhere on the loop.
+// Frames are still read while closing, but data frames are discarded and
+// pings go unanswered, and OnMessage runs no more. The TCP connection ends
+// when the peer's close reply arrives, or CloseTimeout later.
 func (c *Conn) Close(code int, reason string) {
 	if c.state != stateOpen {
 		return
