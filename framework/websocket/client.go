@@ -22,9 +22,8 @@ import (
 // DialOptions configures Dial.
 type DialOptions struct {
 	// Options are copied with DialOptions, so each dialled connection
-	// resolves its own and, with keepalive on, has a keepalive sweep of
-	// its own: many client connections on one loop (a load tool) should
-	// set PingInterval to -1 or ping themselves.
+	// resolves its own; connections with the same PingInterval and
+	// PongTimeout on one loop still share one keepalive sweep.
 	Options
 	// Handler gets the connection's events (required).
 	Handler Handler

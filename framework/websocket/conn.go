@@ -48,9 +48,9 @@ type Options struct {
 	CompressionThreshold int
 	// PingInterval: a connection silent this long is pinged; still silent
 	// PingInterval+PongTimeout after its last frame, it is closed as dead.
-	// One sweep per loop checks every connection sharing these Options,
-	// every quarter of the shorter duration, so a ping may go out up to
-	// that much late. Zero means 30 s and 20 s; a negative PingInterval
+	// One sweep per loop checks every connection with the same two
+	// durations (whichever Options value they came with), every quarter
+	// of the shorter one, so a ping may go out up to that much late. Zero means 30 s and 20 s; a negative PingInterval
 	// disables keepalive.
 	PingInterval, PongTimeout time.Duration
 	// CloseTimeout bounds the closing handshake: after sending a close
@@ -78,10 +78,12 @@ type Options struct {
 
 	// resolved caches these options with defaults applied, made on first
 	// use and shared by every connection upgraded with this *Options, so
-	// ten thousand connections do not hold ten thousand copies. The
-	// resolved copy also holds the keepalive sweeps of its connections.
-	resolved   *Options
-	keepalives *keepalives
+	// ten thousand connections do not hold ten thousand copies.
+	// resolvedFrom, set in the resolved copy, is the *Options it was made
+	// for: a copy of a used Options value carries the original's cache
+	// along, and resolves its own because it is not the one the cache
+	// names.
+	resolved, resolvedFrom *Options
 }
 
 // defaultOptions serves connections upgraded with nil Options.
@@ -91,18 +93,18 @@ var defaultOptions = new(Options)
 var resolving sync.Mutex
 
 // shared returns the options with defaults applied, computed once per
-// *Options (once per connection, when it opens). Options must not change
-// after their first use. Safe from any loop.
+// *Options (looked up once per connection, when it opens). An Options
+// value must not change after its first use, but a copy of it may: the
+// copy resolves its own values. Safe from any loop.
 func (o *Options) shared() *Options {
 	if o == nil {
 		o = defaultOptions
 	}
 	resolving.Lock()
 	defer resolving.Unlock()
-	if o.resolved == nil {
+	if o.resolved == nil || o.resolved.resolvedFrom != o {
 		r := o.withDefaults()
-		r.resolved = nil
-		r.keepalives = new(keepalives)
+		r.resolved, r.resolvedFrom = nil, o
 		o.resolved = &r
 	}
 	return o.resolved
@@ -244,7 +246,7 @@ func (c *Conn) readNextFrame() { c.stream.ReadScanner((*frameReader)(c)) }
 // to end at once rather than at CloseTimeout, with a reset.
 func (c *Conn) start() {
 	if c.opts.PingInterval > 0 {
-		c.opts.keepalives.forLoop(c.Loop(), c.opts).add(c)
+		keepaliveFor(c.Loop(), c.opts).add(c)
 	}
 	c.handler.OnOpen(c)
 	if c.reading() {
@@ -542,7 +544,9 @@ func (c *Conn) Close(code int, reason string) {
 func (c *Conn) onStreamClosed(error) {
 	c.state = stateClosed
 	if c.keepaliveSlot >= 0 {
-		c.opts.keepalives.forLoop(c.Loop(), c.opts).remove(c)
+		if ka := watchingKeepalive(c); ka != nil {
+			ka.remove(c)
+		}
 	}
 	if c.timer != nil {
 		c.timer.Cancel()
