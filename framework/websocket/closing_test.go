@@ -173,3 +173,111 @@ func TestProtocolErrorCloseReachesAClientThatKeepsSending(t *testing.T) {
 		t.Fatalf("OnClose with %d; want 1002", got.code)
 	}
 }
+
+// TestConnStateByEvent drives a server connection into each of its
+// states (open; closing, after Close; failed, after a protocol error) and
+// sends it each event a client can: a data frame, a ping, a close frame,
+// and EOF. Each cell says what the client sees next and how OnClose
+// reports the end. Every connection ends well before CloseTimeout.
+func TestConnStateByEvent(t *testing.T) {
+	const closeTimeout = 3 * time.Second
+	type state int
+	const (
+		open state = iota
+		closing
+		failed
+	)
+	type event int
+	const (
+		dataFrame event = iota
+		ping
+		closeReply
+		eof
+	)
+	type want struct {
+		frame   *frame // what comes back first, nil for nothing: the next read is EOF
+		onClose int    // OnClose's code, 0 when the test ends with the connection open
+	}
+	pong := frame{op: websocket.OpPing + 1, payload: []byte("p")}
+	closeEcho := closeFrame(websocket.CloseNormal, "")
+	cases := []struct {
+		state state
+		event event
+		want  want
+	}{
+		{open, dataFrame, want{frame: &frame{op: websocket.OpText, payload: []byte("x")}}},
+		{open, ping, want{frame: &pong}},
+		{open, closeReply, want{frame: &closeEcho, onClose: websocket.CloseNormal}},
+		{open, eof, want{onClose: websocket.CloseAbnormal}},
+		{closing, dataFrame, want{onClose: websocket.CloseNormal}},
+		{closing, ping, want{onClose: websocket.CloseNormal}},
+		{closing, closeReply, want{onClose: websocket.CloseNormal}},
+		{closing, eof, want{onClose: 4000}},
+		{failed, dataFrame, want{onClose: websocket.CloseProtocolError}},
+		{failed, ping, want{onClose: websocket.CloseProtocolError}},
+		{failed, closeReply, want{onClose: websocket.CloseProtocolError}},
+		{failed, eof, want{onClose: websocket.CloseProtocolError}},
+	}
+	stateNames := []string{"open", "closing", "failed"}
+	eventNames := []string{"data frame", "ping", "close frame", "EOF"}
+	for _, tc := range cases {
+		t.Run(stateNames[tc.state]+" x "+eventNames[tc.event], func(t *testing.T) {
+			h := newScripted(nil)
+			if tc.state == closing {
+				h.onOpen = func(c *websocket.Conn) { c.Close(4000, "bye") }
+			}
+			addr := startScripted(t, h, &websocket.Options{CloseTimeout: closeTimeout})
+			rc := dialRaw(t, addr, "")
+			start := time.Now()
+			switch tc.state {
+			case closing:
+				if code, _ := rc.readClose(); code != 4000 {
+					t.Fatalf("close %d; want 4000", code)
+				}
+			case failed:
+				rc.send(frame{op: 3})
+				if code, _ := rc.readClose(); code != websocket.CloseProtocolError {
+					t.Fatalf("close %d; want 1002", code)
+				}
+			}
+			switch tc.event {
+			case dataFrame:
+				rc.send(text("x"))
+			case ping:
+				rc.send(frame{op: websocket.OpPing, payload: []byte("p")})
+			case closeReply:
+				rc.send(closeFrame(websocket.CloseNormal, ""))
+			case eof:
+				rc.conn.(*net.TCPConn).CloseWrite()
+			}
+			if tc.want.frame != nil {
+				rc.expectFrame(tc.want.frame.op, tc.want.frame.payload)
+			}
+			if tc.want.onClose == 0 {
+				return // still open, as it should be
+			}
+			if tc.event == dataFrame || tc.event == ping {
+				// Nothing came back for it; now end the handshake.
+				rc.send(closeFrame(websocket.CloseNormal, ""))
+			}
+			rc.expectEOF(start)
+			if tc.state == failed {
+				rc.conn.Close() // the lingering server reads the EOF
+			}
+			got := looptest.Wait(t, h.closed, "OnClose")
+			if d := time.Since(start); d > closeTimeout/2 {
+				t.Errorf("the connection took %v to end; want well under CloseTimeout (%v)", d, closeTimeout)
+			}
+			if got.code != tc.want.onClose {
+				t.Errorf("OnClose with %d; want %d", got.code, tc.want.onClose)
+			}
+			select {
+			case m := <-h.messages:
+				if tc.state != open {
+					t.Errorf("OnMessage(%q) after the close began", m)
+				}
+			default:
+			}
+		})
+	}
+}
