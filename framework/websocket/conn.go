@@ -26,12 +26,15 @@ type Handler interface {
 	// OnOpen runs once the handshake is done; the connection may be
 	// written to from here on.
 	OnOpen(c *Conn)
-	// OnMessage gets each complete text or binary message. data is valid
-	// only until OnMessage returns: copy what must be kept.
+	// OnMessage gets each complete text or binary message while the
+	// connection is open (none once it is closing). data is valid only
+	// until OnMessage returns: copy what must be kept.
 	OnMessage(c *Conn, op Opcode, data []byte)
 	// OnClose runs once, when the TCP connection is gone, with the close
-	// code the peer sent (or the one we failed the connection with), or
-	// CloseAbnormal (1006) if it vanished without a close frame.
+	// code the peer sent; if it sent none, the code this side closed or
+	// failed the connection with (1013 for a slow consumer); CloseAbnormal
+	// (1006) if neither side sent a close frame or the peer stopped
+	// answering pings.
 	OnClose(c *Conn, code int, reason string)
 }
 
