@@ -514,19 +514,19 @@ func (c *Conn) linger() {
 		return
 	}
 	c.armTimer(c.opts.CloseTimeout, func() { c.stream.Close(nil) })
+	// One callback for the whole linger: it drops the bytes and reads
+	// again, until EOF or an error closes the stream.
+	var discard iostream.ReadCallback
+	discard = func(_ []byte, err error) {
+		if err != nil {
+			c.stream.Close(nil)
+			return
+		}
+		c.stream.ReadPartial(0, discard)
+	}
 	if !c.stream.Reading() {
-		c.stream.ReadPartial(0, c.discard)
+		c.stream.ReadPartial(0, discard)
 	}
-}
-
-// discard is linger's read callback: it drops the bytes and reads again
-// until EOF or an error, which close the stream.
-func (c *Conn) discard(_ []byte, err error) {
-	if err != nil {
-		c.stream.Close(nil)
-		return
-	}
-	c.stream.ReadPartial(0, c.discard)
 }
 
 // Close starts the closing handshake with code and reason; it may be
