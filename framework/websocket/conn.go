@@ -53,8 +53,9 @@ type Options struct {
 	// PingInterval+PongTimeout after its last frame, it is closed as dead.
 	// One sweep per loop checks every connection with the same two
 	// durations (whichever Options value they came with), every quarter
-	// of the shorter one, so a ping may go out up to that much late. Zero means 30 s and 20 s; a negative PingInterval
-	// disables keepalive.
+	// of the shorter one, so a ping may go out up to that much late.
+	// Zero means 30 s and 20 s; a negative PingInterval disables
+	// keepalive.
 	PingInterval, PongTimeout time.Duration
 	// CloseTimeout bounds the closing handshake: after sending a close
 	// frame, the TCP connection is closed this long later regardless.
@@ -257,9 +258,10 @@ func (c *Conn) start() {
 	}
 }
 
-// reading reports whether frames are still read: while open, and while
-// closing, until the stream is gone or a protocol error (fail) left
-// nothing parsable to read.
+// reading reports whether the next frame should be read: while open, and
+// while closing until the stream is gone, unless another read is pending
+// (after a protocol error, linger's discarding read: what follows a bad
+// frame cannot be parsed as frames).
 func (c *Conn) reading() bool {
 	return c.state != stateClosed && !c.stream.Closed() && !c.stream.Reading()
 }
