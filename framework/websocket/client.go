@@ -22,9 +22,8 @@ import (
 // DialOptions configures Dial.
 type DialOptions struct {
 	// Options are copied with DialOptions, so each dialled connection
-	// resolves its own and, with keepalive on, has a keepalive sweep of
-	// its own: many client connections on one loop (a load tool) should
-	// set PingInterval to -1 or ping themselves.
+	// resolves its own; connections with the same PingInterval and
+	// PongTimeout on one loop still share one keepalive sweep.
 	Options
 	// Handler gets the connection's events (required).
 	Handler Handler
@@ -35,7 +34,9 @@ type DialOptions struct {
 	// LocalAddr binds the client socket (a load tool spreads connections
 	// over 127.0.0.x to get more ports).
 	LocalAddr *net.TCPAddr
-	// HandshakeTimeout bounds connecting and the handshake. Zero means 10 s.
+	// HandshakeTimeout bounds connecting and the handshake together: past
+	// it Dial's future fails with an error matching concurrent.ErrTimeout
+	// and the attempt's socket is closed. Zero means 10 s.
 	HandshakeTimeout time.Duration
 }
 
@@ -44,7 +45,13 @@ const maxResponseHead = 16 << 10
 
 // Dial opens a WebSocket client connection to a ws:// URL without blocking
 // the loop: Tornado's websocket_connect. The future resolves on the loop
-// once the handshake succeeded (after Handler.OnOpen has run). Loop-only.
+// once the handshake succeeded (after Handler.OnOpen has run). It fails
+// with an error matching concurrent.ErrTimeout if connecting and the
+// handshake together take longer than HandshakeTimeout, and the caller
+// may Cancel it. Once it has failed, for whatever reason, no Handler
+// method ever runs for the attempt and its socket is closed, whether the
+// TCP connect or the handshake was under way: a connect that completes
+// later is closed as it arrives. Loop-only.
 func Dial(loop *ioloop.Loop, rawURL string, opts DialOptions) *concurrent.Future[*Conn] {
 	u, err := url.Parse(rawURL)
 	switch {
@@ -59,30 +66,73 @@ func Dial(loop *ioloop.Loop, rawURL string, opts DialOptions) *concurrent.Future
 	if u.Port() == "" {
 		hostPort = net.JoinHostPort(u.Hostname(), "80")
 	}
-	timeout := opts.HandshakeTimeout
-	if timeout <= 0 {
-		timeout = 10 * time.Second
+	a := &dialAttempt{url: u, opts: opts, timeout: opts.HandshakeTimeout, result: concurrent.New[*Conn]()}
+	if a.timeout <= 0 {
+		a.timeout = 10 * time.Second
 	}
-	connected := tcpserver.Connect(loop, hostPort, tcpserver.ConnectOptions{Dial: ioloop.DialOptions{LocalAddr: opts.LocalAddr}})
-	result := concurrent.Then(connected, func(s *iostream.Stream) *concurrent.Future[*Conn] {
-		timer := loop.CallLater(timeout, func() { s.Close(errors.New("websocket: handshake timed out")) })
-		f := handshake(s, u, opts)
-		f.AddDoneCallback(func(*concurrent.Future[*Conn]) { timer.Cancel() })
-		return f
-	})
-	return concurrent.WithTimeout(result, loop, timeout+time.Second)
+	a.timer = loop.CallLater(a.timeout, a.timedOut)
+	a.result.AddDoneCallback(a.ended)
+	tcpserver.Connect(loop, hostPort, tcpserver.ConnectOptions{Dial: ioloop.DialOptions{LocalAddr: opts.LocalAddr}}).OnResult(a.connected)
+	return a.result
 }
 
-// handshake sends the upgrade request and checks the response.
-func handshake(s *iostream.Stream, u *url.URL, opts DialOptions) *concurrent.Future[*Conn] {
-	future := concurrent.New[*Conn]()
+// dialAttempt is one Dial under way. Its result settles once, by the
+// handshake's success or failure, the timeout or the caller's Cancel;
+// every later event of the attempt (a connect completing, a response
+// arriving) checks it first and, if it has settled, goes no further.
+// Loop-owned.
+type dialAttempt struct {
+	url     *url.URL
+	opts    DialOptions
+	timeout time.Duration
+	result  *concurrent.Future[*Conn]
+	timer   *ioloop.Timer
+	stream  *iostream.Stream // once the TCP connect has completed in time
+	key     string           // Sec-WebSocket-Key sent
+}
+
+// errDialEnded closes a stream whose Dial had already failed.
+var errDialEnded = errors.New("websocket: dial already failed or was cancelled")
+
+func (a *dialAttempt) timedOut() {
+	a.result.Fail(fmt.Errorf("websocket: dial %s: no handshake within %v: %w", a.url.Redacted(), a.timeout, concurrent.ErrTimeout))
+}
+
+// ended runs when the result settles, whichever way. A failed attempt's
+// stream is closed here, so a handshake under way ends at once.
+func (a *dialAttempt) ended(f *concurrent.Future[*Conn]) {
+	a.timer.Cancel()
+	if f.Err() != nil && a.stream != nil {
+		a.stream.Close(f.Err())
+	}
+}
+
+// connected runs when the TCP connect completes or fails. A stream that
+// arrives after the attempt failed is closed unused.
+func (a *dialAttempt) connected(s *iostream.Stream, err error) {
+	switch {
+	case a.result.Done():
+		if s != nil {
+			s.Close(errDialEnded)
+		}
+	case err != nil:
+		a.result.Fail(fmt.Errorf("websocket: dial %s: %w", a.url.Redacted(), err))
+	default:
+		a.stream = s
+		a.handshake()
+	}
+}
+
+// handshake sends the upgrade request and reads the response.
+func (a *dialAttempt) handshake() {
 	var keyBytes [16]byte
 	rand.Read(keyBytes[:])
-	key := base64.StdEncoding.EncodeToString(keyBytes[:])
+	a.key = base64.StdEncoding.EncodeToString(keyBytes[:])
 
 	var req bytes.Buffer
+	u, opts := a.url, a.opts
 	fmt.Fprintf(&req, "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n", u.RequestURI(), u.Host)
-	fmt.Fprintf(&req, "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n", key)
+	fmt.Fprintf(&req, "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n", a.key)
 	if len(opts.Subprotocols) > 0 {
 		fmt.Fprintf(&req, "Sec-WebSocket-Protocol: %s\r\n", strings.Join(opts.Subprotocols, ", "))
 	}
@@ -91,27 +141,31 @@ func handshake(s *iostream.Stream, u *url.URL, opts DialOptions) *concurrent.Fut
 	}
 	opts.Header.Write(&req)
 	req.WriteString("\r\n")
-	if err := s.QueueWrite(req.Bytes()); err != nil {
-		future.Fail(err)
-		return future
+	if err := a.stream.QueueWrite(req.Bytes()); err != nil {
+		a.result.Fail(fmt.Errorf("websocket: send handshake request: %w", err))
+		return
 	}
-	s.ReadUntil([]byte("\r\n\r\n"), maxResponseHead, func(head []byte, err error) {
-		if err != nil {
-			s.Close(err)
-			future.Fail(fmt.Errorf("websocket: read handshake response: %w", err))
-			return
-		}
-		deflate, subprotocol, err := checkResponse(head, key, opts)
-		if err != nil {
-			s.Close(err)
-			future.Fail(err)
-			return
-		}
-		c := newConn(s, opts.Handler, opts.Options.shared(), false, deflate, subprotocol)
-		c.start()
-		future.Resolve(c)
-	})
-	return future
+	a.stream.ReadUntil([]byte("\r\n\r\n"), maxResponseHead, a.onResponse)
+}
+
+// onResponse checks the server's answer and, if the attempt is still
+// wanted, opens the connection.
+func (a *dialAttempt) onResponse(head []byte, err error) {
+	if a.result.Done() {
+		return // failed or cancelled meanwhile; ended closed the stream
+	}
+	if err != nil {
+		a.result.Fail(fmt.Errorf("websocket: read handshake response: %w", err))
+		return
+	}
+	deflate, subprotocol, err := checkResponse(head, a.key, a.opts)
+	if err != nil {
+		a.result.Fail(err)
+		return
+	}
+	c := newConn(a.stream, a.opts.Handler, a.opts.Options.shared(), false, deflate, subprotocol)
+	c.start()
+	a.result.Resolve(c)
 }
 
 // checkResponse validates the server's 101 answer (RFC 6455 §4.1).

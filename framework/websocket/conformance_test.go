@@ -59,12 +59,18 @@ type rawClient struct {
 
 func dialRaw(t testing.TB, addr, extensions string) *rawClient {
 	t.Helper()
+	return dialRawTo(t, addr, "/ws", extensions)
+}
+
+// dialRawTo is dialRaw for a given path.
+func dialRawTo(t testing.TB, addr, path, extensions string) *rawClient {
+	t.Helper()
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	req := "GET /ws HTTP/1.1\r\nHost: " + addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+	req := "GET " + path + " HTTP/1.1\r\nHost: " + addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
 		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
 	if extensions != "" {
 		req += "Sec-WebSocket-Extensions: " + extensions + "\r\n"

@@ -15,8 +15,9 @@ import (
 var (
 	// ErrClosed: the connection is closing or closed.
 	ErrClosed = errors.New("websocket: connection closed")
-	// ErrSlowConsumer: the peer fell more than Options.MaxPendingWriteBytes
-	// behind, and the connection was dropped (reported as close 1013).
+	// ErrSlowConsumer: a write found the peer more than
+	// Options.MaxPendingWriteBytes behind, and the connection was dropped
+	// (reported as close 1013).
 	ErrSlowConsumer = errors.New("websocket: peer too slow, connection dropped")
 )
 
@@ -25,12 +26,15 @@ type Handler interface {
 	// OnOpen runs once the handshake is done; the connection may be
 	// written to from here on.
 	OnOpen(c *Conn)
-	// OnMessage gets each complete text or binary message. data is valid
-	// only until OnMessage returns: copy what must be kept.
+	// OnMessage gets each complete text or binary message while the
+	// connection is open (none once it is closing). data is valid only
+	// until OnMessage returns: copy what must be kept.
 	OnMessage(c *Conn, op Opcode, data []byte)
 	// OnClose runs once, when the TCP connection is gone, with the close
-	// code the peer sent (or the one we failed the connection with), or
-	// CloseAbnormal (1006) if it vanished without a close frame.
+	// code the peer sent; if it sent none, the code this side closed or
+	// failed the connection with (1013 for a slow consumer); CloseAbnormal
+	// (1006) if neither side sent a close frame or the peer stopped
+	// answering pings.
 	OnClose(c *Conn, code int, reason string)
 }
 
@@ -47,18 +51,26 @@ type Options struct {
 	CompressionThreshold int
 	// PingInterval: a connection silent this long is pinged; still silent
 	// PingInterval+PongTimeout after its last frame, it is closed as dead.
-	// One sweep per loop checks every connection sharing these Options,
-	// every quarter of the shorter duration, so a ping may go out up to
-	// that much late. Zero means 30 s and 20 s; a negative PingInterval
-	// disables keepalive.
+	// One sweep per loop checks every connection with the same two
+	// durations (whichever Options value they came with), every quarter
+	// of the shorter one, so a ping may go out up to that much late.
+	// Zero means 30 s and 20 s; a negative PingInterval disables
+	// keepalive.
 	PingInterval, PongTimeout time.Duration
 	// CloseTimeout bounds the closing handshake: after sending a close
 	// frame, the TCP connection is closed this long later regardless.
-	// Zero means 5 s.
+	// After a protocol error it also bounds the linger, when what the
+	// peer still sends is read and discarded so that closing does not
+	// answer it with a reset. Zero means 5 s.
 	CloseTimeout time.Duration
 	// MaxPendingWriteBytes: a peer that falls further behind than this is
-	// dropped instead of buffered without bound; it resumes from history
-	// when it reconnects. Zero means 1 MiB.
+	// dropped (close code 1013, ErrSlowConsumer) instead of buffered
+	// without bound; it resumes from history when it reconnects. Behind
+	// is what earlier writes still have queued when the next one comes,
+	// so a single message larger than this reaches a peer that reads,
+	// and a peer that does not is dropped at the next write. Zero means
+	// 1 MiB. The stream's own limit (16 MiB for HTTP connections) still
+	// caps one message.
 	MaxPendingWriteBytes int
 	// Subprotocols the server supports, in order of preference.
 	Subprotocols []string
@@ -70,10 +82,12 @@ type Options struct {
 
 	// resolved caches these options with defaults applied, made on first
 	// use and shared by every connection upgraded with this *Options, so
-	// ten thousand connections do not hold ten thousand copies. The
-	// resolved copy also holds the keepalive sweeps of its connections.
-	resolved   *Options
-	keepalives *keepalives
+	// ten thousand connections do not hold ten thousand copies.
+	// resolvedFrom, set in the resolved copy, is the *Options it was made
+	// for: a copy of a used Options value carries the original's cache
+	// along, and resolves its own because it is not the one the cache
+	// names.
+	resolved, resolvedFrom *Options
 }
 
 // defaultOptions serves connections upgraded with nil Options.
@@ -83,18 +97,18 @@ var defaultOptions = new(Options)
 var resolving sync.Mutex
 
 // shared returns the options with defaults applied, computed once per
-// *Options (once per connection, when it opens). Options must not change
-// after their first use. Safe from any loop.
+// *Options (looked up once per connection, when it opens). An Options
+// value must not change after its first use, but a copy of it may: the
+// copy resolves its own values. Safe from any loop.
 func (o *Options) shared() *Options {
 	if o == nil {
 		o = defaultOptions
 	}
 	resolving.Lock()
 	defer resolving.Unlock()
-	if o.resolved == nil {
+	if o.resolved == nil || o.resolved.resolvedFrom != o {
 		r := o.withDefaults()
-		r.resolved = nil
-		r.keepalives = new(keepalives)
+		r.resolved, r.resolvedFrom = nil, o
 		o.resolved = &r
 	}
 	return o.resolved
@@ -231,14 +245,25 @@ func (r *frameReader) OnRead(frame []byte, err error) { (*Conn)(r).onFrame(frame
 func (c *Conn) readNextFrame() { c.stream.ReadScanner((*frameReader)(c)) }
 
 // start reports the connection open and begins reading and keepalive.
+// It reads even when OnOpen closed the connection (a full room, a banned
+// user): the peer's close reply has to be read for the closing handshake
+// to end at once rather than at CloseTimeout, with a reset.
 func (c *Conn) start() {
 	if c.opts.PingInterval > 0 {
-		c.opts.keepalives.forLoop(c.Loop(), c.opts).add(c)
+		keepaliveFor(c.Loop(), c.opts).add(c)
 	}
 	c.handler.OnOpen(c)
-	if c.state == stateOpen {
+	if c.reading() {
 		c.readNextFrame()
 	}
+}
+
+// reading reports whether the next frame should be read: while open, and
+// while closing until the stream is gone, unless another read is pending
+// (after a protocol error, linger's discarding read: what follows a bad
+// frame cannot be parsed as frames).
+func (c *Conn) reading() bool {
+	return c.state != stateClosed && !c.stream.Closed() && !c.stream.Reading()
 }
 
 // Subprotocol returns the negotiated subprotocol ("" if none).
@@ -299,7 +324,10 @@ func (c *Conn) parseHeader(data []byte) (frameHeader, error) {
 	return parseFrameHeader(data, c.server, c.deflate, c.maxFramePayload())
 }
 
-// onFrame handles one frame and asks for the next.
+// onFrame handles one frame and asks for the next. While closing, data
+// frames are discarded unread and only a close frame is answered (by
+// ending the handshake): the peer's close reply may come after whatever
+// it was sending.
 func (c *Conn) onFrame(frame []byte, err error) {
 	if err != nil {
 		c.readFailed(err)
@@ -314,16 +342,17 @@ func (c *Conn) onFrame(frame []byte, err error) {
 		// The frame is ours until this callback returns: unmask in place.
 		maskBytes(h.mask, 0, payload)
 	}
-	if h.opcode.isControl() {
+	switch {
+	case h.opcode.isControl():
 		err = c.handleControl(h.opcode, payload)
-	} else {
+	case c.state == stateOpen:
 		err = c.handleData(h, payload)
 	}
 	if err != nil {
 		c.fail(err)
 		return
 	}
-	if c.state != stateClosed && !c.stream.Closed() {
+	if c.reading() {
 		c.readNextFrame()
 	}
 }
@@ -460,7 +489,7 @@ func (c *Conn) closeAfterWrites() {
 }
 
 // fail ends the connection after a protocol error: a close frame with the
-// error's code, then the TCP connection.
+// error's code, then the TCP connection, after a linger.
 func (c *Conn) fail(err error) {
 	var ce *CloseError
 	if !errors.As(err, &ce) {
@@ -471,11 +500,42 @@ func (c *Conn) fail(err error) {
 		c.writeFrame(OpClose, closePayload(ce.Code, ce.Reason), false)
 	}
 	c.state = stateClosing
-	c.closeAfterWrites()
+	c.linger()
 }
 
-// Close starts the closing handshake with code and reason. The TCP
-// connection ends when the peer answers, or CloseTimeout later.
+// linger closes the sending side after the close frame and then reads and
+// discards what the peer still sends, until it closes too or CloseTimeout
+// has passed. After a protocol error nothing the peer sends can be parsed
+// as frames any more, but closing at once while its bytes keep arriving
+// would answer them with a reset, and a reset can destroy the close frame
+// before the peer reads it (as the HTTP server's linger avoids for its
+// error responses).
+func (c *Conn) linger() {
+	c.stream.CloseWrite()
+	if c.stream.Closed() {
+		return
+	}
+	c.armTimer(c.opts.CloseTimeout, func() { c.stream.Close(nil) })
+	// One callback for the whole linger: it drops the bytes and reads
+	// again, until EOF or an error closes the stream.
+	var discard iostream.ReadCallback
+	discard = func(_ []byte, err error) {
+		if err != nil {
+			c.stream.Close(nil)
+			return
+		}
+		c.stream.ReadPartial(0, discard)
+	}
+	if !c.stream.Reading() {
+		c.stream.ReadPartial(0, discard)
+	}
+}
+
+// Close starts the closing handshake with code and reason; it may be
+// called from OnOpen (to turn a user away) as from anywhere on the loop.
+// Frames are still read while closing, but data frames are discarded and
+// pings go unanswered, and OnMessage runs no more. The TCP connection ends
+// when the peer's close reply arrives, or CloseTimeout later.
 func (c *Conn) Close(code int, reason string) {
 	if c.state != stateOpen {
 		return
@@ -489,7 +549,9 @@ func (c *Conn) Close(code int, reason string) {
 func (c *Conn) onStreamClosed(error) {
 	c.state = stateClosed
 	if c.keepaliveSlot >= 0 {
-		c.opts.keepalives.forLoop(c.Loop(), c.opts).remove(c)
+		if ka := watchingKeepalive(c); ka != nil {
+			ka.remove(c)
+		}
 	}
 	if c.timer != nil {
 		c.timer.Cancel()
@@ -550,8 +612,17 @@ func (c *Conn) writeFrame(op Opcode, payload []byte, compressed bool) error {
 // behind: better it reconnects and resumes from history than the server
 // buffers for it without bound. A broadcast runs it once per receiver,
 // so the rare case is a call of its own.
+//
+// Behind means bytes of earlier writes the kernel has still not taken
+// when the next write comes: the bound is on those, not on the message
+// at hand, so one message larger than MaxPendingWriteBytes still reaches
+// a peer that reads (the stream hands it to the kernel as the peer takes
+// it), and a peer is never more than the bound plus one message behind.
+// Checking before queueing is the same as queueing first and checking
+// what is left of the earlier writes: the stream only writes at once
+// when nothing is queued, that is when the peer is not behind at all.
 func (c *Conn) send(frame []byte) error {
-	if c.stream.PendingWriteBytes()+len(frame) > c.opts.MaxPendingWriteBytes {
+	if c.stream.PendingWriteBytes() > c.opts.MaxPendingWriteBytes {
 		return c.dropSlowConsumer()
 	}
 	if c.stream.QueueWrite(frame) != nil {

@@ -7,13 +7,17 @@
 // default, an allow-list when configured, 403 for a cross-site upgrade,
 // 426 for another protocol version — and the connection's events go to a
 // Handler: OnOpen, OnMessage, OnClose. Dial opens a client connection and
-// resolves a Future. Both sides share Conn, which reads frames through the
-// stream's ReadScanner (wire.go parses headers and rejects a bad frame before
-// its payload arrives), assembles fragmented messages, answers pings,
+// resolves a Future; a Dial that times out or is cancelled never reaches
+// its Handler, and its socket is closed. Both sides share Conn, which
+// reads frames through the stream's ReadScanner (wire.go parses headers
+// and rejects a bad frame before its payload arrives), assembles
+// fragmented messages, answers pings,
 // validates text as UTF-8 across fragment boundaries (text.go, failing
 // with 1007 as soon as a sequence is certainly invalid), enforces the
-// message size limit (1009), runs the closing handshake with a deadline,
-// and pings idle peers so dead ones are found and closed.
+// message size limit (1009), runs the closing handshake with a deadline
+// (reading the peer's reply even when Close was called from OnOpen, and
+// lingering after a protocol error so a reset cannot destroy the close
+// frame), and pings idle peers so dead ones are found and closed.
 //
 // Compression (compress.go) is negotiated without context takeover in
 // both directions, so idle connections hold no compression state and a
@@ -24,6 +28,8 @@
 // (group.go says why). A peer that falls more than
 // Options.MaxPendingWriteBytes behind is dropped (reported as 1013) rather
 // than buffered without bound; it resumes from history when it returns.
+// Behind counts the earlier writes still queued when the next one comes,
+// so one message larger than the bound still reaches a peer that reads.
 //
 // Goroutines: everything here is loop-owned. Upgrade, Dial and every Conn
 // method must be called on the loop, and Handler methods run there. An

@@ -9,9 +9,12 @@ import (
 )
 
 // keepalive pings silent connections and closes dead ones for every
-// connection that shares one *Options on one loop, with one periodic sweep
-// instead of a timer per connection: ten thousand idle connections cost
-// one slice entry each, not ten thousand timers in the loop's heap.
+// connection of one loop with the same PingInterval and PongTimeout, with
+// one periodic sweep instead of a timer per connection: ten thousand idle
+// connections cost one slice entry each, not ten thousand timers in the
+// loop's heap. Connections share it whichever *Options they were opened
+// with (each Dial resolves its own copy, for instance), as long as the two
+// durations agree.
 //
 // A sweep runs every quarter of the shorter of PingInterval and
 // PongTimeout. A connection silent for PingInterval is pinged at the next
@@ -19,35 +22,55 @@ import (
 // PingInterval+PongTimeout after its last frame is closed as dead.
 // Loop-owned.
 type keepalive struct {
-	loop    *ioloop.Loop
-	owner   *keepalives
-	opts    *Options
+	key     keepaliveKey
 	members []*Conn // each member's keepaliveSlot is its index here
 	sweeper *ioloop.PeriodicCallback
 }
 
-// keepalives finds the keepalive of a loop for one resolved *Options. An
-// Options value may serve several loops, so the map is locked; it is used
-// when a connection opens and when the last watched one closes, which
-// drops the loop's entry (a finished loop is not kept alive by it).
-type keepalives struct {
-	mu     sync.Mutex
-	byLoop map[*ioloop.Loop]*keepalive
+// keepaliveKey is what connections sharing a sweep have in common.
+type keepaliveKey struct {
+	loop                      *ioloop.Loop
+	pingInterval, pongTimeout time.Duration
 }
 
-func (k *keepalives) forLoop(loop *ioloop.Loop, opts *Options) *keepalive {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	ka := k.byLoop[loop]
+func keyOf(loop *ioloop.Loop, opts *Options) keepaliveKey {
+	return keepaliveKey{loop, opts.PingInterval, opts.PongTimeout}
+}
+
+// keepalives finds the sweep of a loop for a pair of durations. Several
+// loops may open connections at once, so the map is locked; it is used
+// when a connection opens and when a watched one closes, and the last
+// one's closing drops the entry (a finished loop is not kept alive by it).
+// It is the package's one registry: the sweeps must be found from the
+// settings alone, since equal settings come in many *Options.
+var keepalives struct {
+	mu    sync.Mutex
+	byKey map[keepaliveKey]*keepalive
+}
+
+// keepaliveFor returns the sweep that watches connections of loop opened
+// with opts, creating it (stopped) if there is none.
+func keepaliveFor(loop *ioloop.Loop, opts *Options) *keepalive {
+	key := keyOf(loop, opts)
+	keepalives.mu.Lock()
+	defer keepalives.mu.Unlock()
+	ka := keepalives.byKey[key]
 	if ka == nil {
-		if k.byLoop == nil {
-			k.byLoop = make(map[*ioloop.Loop]*keepalive)
+		if keepalives.byKey == nil {
+			keepalives.byKey = make(map[keepaliveKey]*keepalive)
 		}
-		ka = &keepalive{loop: loop, owner: k, opts: opts}
+		ka = &keepalive{key: key}
 		ka.sweeper = ioloop.NewPeriodicCallback(loop, sweepInterval(opts), ka.sweep)
-		k.byLoop[loop] = ka
+		keepalives.byKey[key] = ka
 	}
 	return ka
+}
+
+// watchingKeepalive returns the sweep that watches c, nil if none does.
+func watchingKeepalive(c *Conn) *keepalive {
+	keepalives.mu.Lock()
+	defer keepalives.mu.Unlock()
+	return keepalives.byKey[keyOf(c.Loop(), c.opts)]
 }
 
 func sweepInterval(opts *Options) time.Duration {
@@ -78,16 +101,16 @@ func (ka *keepalive) remove(c *Conn) {
 	c.keepaliveSlot = -1
 	if len(ka.members) == 0 {
 		ka.sweeper.Stop()
-		ka.owner.drop(ka)
+		ka.drop()
 	}
 }
 
-// drop forgets a loop's keepalive that has nobody left to watch.
-func (k *keepalives) drop(ka *keepalive) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.byLoop[ka.loop] == ka {
-		delete(k.byLoop, ka.loop)
+// drop forgets a sweep that has nobody left to watch.
+func (ka *keepalive) drop() {
+	keepalives.mu.Lock()
+	defer keepalives.mu.Unlock()
+	if keepalives.byKey[ka.key] == ka {
+		delete(keepalives.byKey, ka.key)
 	}
 }
 
@@ -97,7 +120,7 @@ func (k *keepalives) drop(ka *keepalive) {
 func (ka *keepalive) sweep() {
 	now := time.Now().UnixNano()
 	for _, c := range ka.members {
-		c.checkAlive(now, ka.opts)
+		c.checkAlive(now, ka.key.pingInterval, ka.key.pongTimeout)
 	}
 }
 
@@ -106,19 +129,19 @@ var errNoPong = errors.New("websocket: peer did not answer pings")
 
 // checkAlive pings c if it has been silent for PingInterval, and closes
 // it if a ping went unanswered for PongTimeout more.
-func (c *Conn) checkAlive(now int64, opts *Options) {
+func (c *Conn) checkAlive(now int64, pingInterval, pongTimeout time.Duration) {
 	if c.state != stateOpen {
 		return
 	}
 	idle := time.Duration(now - c.lastRead)
 	switch {
-	case c.pingSent && idle >= opts.PingInterval+opts.PongTimeout:
+	case c.pingSent && idle >= pingInterval+pongTimeout:
 		c.setClose(CloseAbnormal, "no answer to ping")
 		c.stream.Abort(errNoPong)
-	case !c.pingSent && idle >= opts.PingInterval:
+	case !c.pingSent && idle >= pingInterval:
 		c.pingSent = true
 		c.writeFrame(OpPing, nil, false)
-	case idle < opts.PingInterval:
+	case idle < pingInterval:
 		c.pingSent = false // a frame arrived since the ping: it is alive
 	}
 }

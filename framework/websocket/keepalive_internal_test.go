@@ -8,6 +8,7 @@ import (
 	gorilla "github.com/gorilla/websocket"
 
 	"chat/framework/httpserver"
+	"chat/framework/ioloop"
 	"chat/framework/ioloop/looptest"
 )
 
@@ -49,14 +50,14 @@ func TestConnectionsShareOneKeepaliveSweep(t *testing.T) {
 	}
 	sweep := func() (members int, running bool) {
 		looptest.Do(t, l, func() {
-			byLoop := opts.resolved.keepalives.byLoop
-			if len(byLoop) > 1 {
-				t.Fatalf("%d keepalive sweeps for one loop", len(byLoop))
+			sweeps := sweepsOf(l)
+			if len(sweeps) > 1 {
+				t.Fatalf("%d keepalive sweeps for one loop", len(sweeps))
 			}
-			ka := byLoop[l]
-			if ka == nil {
+			if len(sweeps) == 0 {
 				return // nobody watched: the loop's entry is gone
 			}
+			ka := sweeps[0]
 			for i, c := range ka.members {
 				if int(c.keepaliveSlot) != i {
 					t.Fatalf("member %d has slot %d", i, c.keepaliveSlot)
@@ -77,6 +78,63 @@ func TestConnectionsShareOneKeepaliveSweep(t *testing.T) {
 			t.Fatalf("after %d closed: %d watched, sweep running %v", i+1, members, running)
 		}
 	}
+}
+
+// sweepsOf returns the keepalive sweeps of loop l.
+func sweepsOf(l *ioloop.Loop) []*keepalive {
+	keepalives.mu.Lock()
+	defer keepalives.mu.Unlock()
+	var out []*keepalive
+	for key, ka := range keepalives.byKey {
+		if key.loop == l {
+			out = append(out, ka)
+		}
+	}
+	return out
+}
+
+// TestEqualKeepaliveSettingsShareASweep opens connections on one loop with
+// distinct *Options: those whose PingInterval and PongTimeout agree share
+// one sweep, others get their own.
+func TestEqualKeepaliveSettingsShareASweep(t *testing.T) {
+	l := looptest.Start(t)
+	optsFor := map[string]*Options{
+		"/a":    {PingInterval: time.Hour, PongTimeout: time.Hour},
+		"/b":    {PingInterval: time.Hour, PongTimeout: time.Hour, MaxMessageSize: 1000},
+		"/c":    {PingInterval: time.Hour, PongTimeout: time.Minute},
+		"/none": {PingInterval: -1},
+	}
+	ev := events{opened: make(chan *Conn, 10), closed: make(chan *Conn, 10)}
+	srv := &httpserver.Server{Loop: l, Handler: httpserver.HandlerFunc(func(w *httpserver.ResponseWriter, r *httpserver.Request) {
+		Upgrade(w, r, ev, optsFor[r.Path])
+	})}
+	var addr net.Addr
+	looptest.Do(t, l, func() {
+		var err error
+		if addr, err = srv.Listen("127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	for _, path := range []string{"/a", "/b", "/c", "/none"} {
+		c, _, err := gorilla.DefaultDialer.Dial("ws://"+addr.String()+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		looptest.Wait(t, ev.opened, "open")
+	}
+	looptest.Do(t, l, func() {
+		members := map[time.Duration]int{}
+		for _, ka := range sweepsOf(l) {
+			members[ka.key.pongTimeout] += len(ka.members)
+			if len(ka.members) == 0 || !ka.sweeper.Running() {
+				t.Errorf("sweep %v: %d members, running %v", ka.key, len(ka.members), ka.sweeper.Running())
+			}
+		}
+		if len(sweepsOf(l)) != 2 || members[time.Hour] != 2 || members[time.Minute] != 1 {
+			t.Fatalf("%d sweeps, members by PongTimeout %v; want one of 2 (/a, /b) and one of 1 (/c)", len(sweepsOf(l)), members)
+		}
+	})
 }
 
 // TestNilOptionsOnTwoLoops upgrades with nil Options on two loops at once:

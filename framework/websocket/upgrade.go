@@ -34,7 +34,8 @@ func (e *HandshakeError) Error() string { return "websocket: handshake refused: 
 // acceptable handshake it answers with the matching status (400, 403 for
 // a foreign origin, 426 for another protocol version) and returns a
 // *HandshakeError. opts may be nil for the defaults; pass the same
-// *Options to every Upgrade so connections share one resolved copy.
+// *Options to every Upgrade so connections share one resolved copy (a
+// copy of a used Options value resolves its own).
 func Upgrade(w *httpserver.ResponseWriter, r *httpserver.Request, h Handler, opts *Options) (*Conn, error) {
 	o := opts.shared()
 	if err := checkHandshake(r, o); err != nil {
