@@ -25,7 +25,9 @@
 // Lifecycle: a stream is open until Close — by its owner, or by itself on
 // a reset, a write error, the write limit, or the peer's EOF while no read
 // is waiting. Closing fails the waiting read and queued writes with
-// ErrStreamClosed and then runs the close callbacks once, with the cause.
+// ErrStreamClosed and then runs the close callbacks once, with the cause,
+// each as a loop callback of its own: one that panics is logged and
+// counted by the loop and the others still run.
 //
 // Goroutines: a Stream is loop-owned. Every method must be called on its
 // loop's goroutine and every callback runs there.

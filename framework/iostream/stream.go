@@ -155,7 +155,7 @@ type writeQueue struct {
 // Lifecycle: open until Close (by the owner, or by the stream itself on a
 // reset, a write error, a write limit, or the peer's EOF while no read is
 // waiting). Close fails the waiting read and unwritten writes with
-// ErrStreamClosed and then, once, runs the close callback with the cause.
+// ErrStreamClosed and then runs each close callback once, with the cause.
 type Stream struct {
 	// The fields a write reads come first, in one cache line: a broadcast
 	// writes to thousands of streams in a row, and each one it touches is
@@ -262,10 +262,11 @@ type CloseCallbackID int
 // stream closes, with the cause: nil when the owner closed it without one,
 // io.EOF when the peer closed, or the error that closed it. Callbacks run
 // in the order they were added; one added after the close still runs.
+// Each runs as a loop callback of its own: one that panics is logged and
+// counted by the loop, and the others still run.
 func (s *Stream) AddCloseCallback(fn func(cause error)) CloseCallbackID {
 	if s.closed {
-		cause := s.closeCause
-		s.Loop().AddCallback(func() { fn(cause) })
+		s.runCloseCallback(fn, s.closeCause)
 		return -1
 	}
 	s.onClose = append(s.onClose, fn)
@@ -852,7 +853,7 @@ func (s *Stream) closeAfterWrites(cause error) {
 
 // Close closes the stream with a cause (nil for an ordinary close by its
 // owner). The waiting read and unwritten writes fail with ErrStreamClosed;
-// then the close callback runs, once, from a loop callback. Closing a
+// then the close callbacks run, once each, from loop callbacks. Closing a
 // closed stream does nothing.
 func (s *Stream) Close(cause error) {
 	if s.closed {
@@ -880,17 +881,22 @@ func (s *Stream) Close(cause error) {
 	if !s.processing {
 		s.recycleBuffer()
 	}
-	if len(s.onClose) > 0 {
-		callbacks := s.onClose
-		s.onClose = nil
-		s.Loop().AddCallback(func() {
-			for _, fn := range callbacks {
-				if fn != nil {
-					fn(cause)
-				}
-			}
-		})
+	callbacks := s.onClose
+	s.onClose = nil
+	for _, fn := range callbacks {
+		if fn != nil {
+			s.runCloseCallback(fn, cause)
+		}
 	}
+}
+
+// runCloseCallback queues one close callback as a loop callback of its
+// own, so a panic in it is recovered, logged with its stack and counted
+// (Stats.Panics) by the loop like any callback's, and cancels none of the
+// callbacks after it. They are queued in the order they were added, so
+// they run in that order.
+func (s *Stream) runCloseCallback(fn func(cause error), cause error) {
+	s.Loop().AddCallback(func() { fn(cause) })
 }
 
 // Abort closes the stream with a TCP reset rather than an orderly FIN: for
