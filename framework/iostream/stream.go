@@ -8,7 +8,10 @@ import (
 	"io"
 	"math"
 	"net"
+	"reflect"
+	"runtime"
 	"runtime/debug"
+	"strings"
 	"sync"
 
 	"chat/framework/concurrent"
@@ -196,6 +199,40 @@ type Stream struct {
 type streamEvents Stream
 
 func (e *streamEvents) HandleEvents(ev ioloop.Events) { (*Stream)(e).handleEvents(ev) }
+
+// DescribeHandler names the user's code behind this handler, for the
+// loop's slow-handler and panic logs (ioloop.HandlerDescriber): the read
+// callback waiting now ("iostream read callback chat/rooms.(*member).onFrame"),
+// or the Scanner's type. For a protocol that reads one message after
+// another this is the callback that just ran, which chained itself again.
+// It runs only on those rare paths (it looks the function up). Loop-only.
+func (e *streamEvents) DescribeHandler() string {
+	s := (*Stream)(e)
+	switch {
+	case s.closed:
+		return "iostream stream, closed"
+	case s.read.kind == readNone:
+		return "iostream stream, no read pending"
+	}
+	switch to := s.read.to.(type) {
+	case ReadCallback:
+		return "iostream read callback " + callbackName(to)
+	case *funcScanner:
+		return "iostream read callback " + callbackName(to.cb)
+	default:
+		return fmt.Sprintf("iostream read scanner %T", to)
+	}
+}
+
+// callbackName is the name of the function cb runs, as the runtime knows
+// it, without the suffix the compiler gives method values.
+func callbackName(cb ReadCallback) string {
+	f := runtime.FuncForPC(reflect.ValueOf(cb).Pointer())
+	if f == nil {
+		return "unknown"
+	}
+	return strings.TrimSuffix(f.Name(), "-fm")
+}
 
 // New wraps a loop connection in a stream and starts listening for its
 // events. Loop-only.
