@@ -10,7 +10,10 @@
 // bytes have arrived; the bytes it gets point into the stream's buffer and
 // are valid until the callback returns. Only one read is pending at a time, and a callback that
 // starts the next read is served from the buffer without recursion, so a
-// peer that pipelines a thousand requests cannot grow the stack.
+// peer that pipelines a thousand requests cannot grow the stack. Reads are
+// served in turns: after 64 callbacks or 256 KiB read from the socket the
+// stream yields to the loop and carries on from a loop callback, so one
+// fast sender cannot hold the loop while other connections and timers wait.
 //
 // Write hands bytes to the kernel at once when nothing is queued (one
 // system call) and queues the rest until the socket turns writable; its
@@ -22,7 +25,9 @@
 // Lifecycle: a stream is open until Close — by its owner, or by itself on
 // a reset, a write error, the write limit, or the peer's EOF while no read
 // is waiting. Closing fails the waiting read and queued writes with
-// ErrStreamClosed and then runs the close callbacks once, with the cause.
+// ErrStreamClosed and then runs the close callbacks once, with the cause,
+// each as a loop callback of its own: one that panics is logged and
+// counted by the loop and the others still run.
 //
 // Goroutines: a Stream is loop-owned. Every method must be called on its
 // loop's goroutine and every callback runs there.

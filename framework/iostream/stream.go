@@ -8,7 +8,10 @@ import (
 	"io"
 	"math"
 	"net"
+	"reflect"
+	"runtime"
 	"runtime/debug"
+	"strings"
 	"sync"
 
 	"chat/framework/concurrent"
@@ -155,7 +158,7 @@ type writeQueue struct {
 // Lifecycle: open until Close (by the owner, or by the stream itself on a
 // reset, a write error, a write limit, or the peer's EOF while no read is
 // waiting). Close fails the waiting read and unwritten writes with
-// ErrStreamClosed and then, once, runs the close callback with the cause.
+// ErrStreamClosed and then runs each close callback once, with the cause.
 type Stream struct {
 	// The fields a write reads come first, in one cache line: a broadcast
 	// writes to thousands of streams in a row, and each one it touches is
@@ -196,6 +199,40 @@ type Stream struct {
 type streamEvents Stream
 
 func (e *streamEvents) HandleEvents(ev ioloop.Events) { (*Stream)(e).handleEvents(ev) }
+
+// DescribeHandler names the user's code behind this handler, for the
+// loop's slow-handler and panic logs (ioloop.HandlerDescriber): the read
+// callback waiting now ("iostream read callback chat/rooms.(*member).onFrame"),
+// or the Scanner's type. For a protocol that reads one message after
+// another this is the callback that just ran, which chained itself again.
+// It runs only on those rare paths (it looks the function up). Loop-only.
+func (e *streamEvents) DescribeHandler() string {
+	s := (*Stream)(e)
+	switch {
+	case s.closed:
+		return "iostream stream, closed"
+	case s.read.kind == readNone:
+		return "iostream stream, no read pending"
+	}
+	switch to := s.read.to.(type) {
+	case ReadCallback:
+		return "iostream read callback " + callbackName(to)
+	case *funcScanner:
+		return "iostream read callback " + callbackName(to.cb)
+	default:
+		return fmt.Sprintf("iostream read scanner %T", to)
+	}
+}
+
+// callbackName is the name of the function cb runs, as the runtime knows
+// it, without the suffix the compiler gives method values.
+func callbackName(cb ReadCallback) string {
+	f := runtime.FuncForPC(reflect.ValueOf(cb).Pointer())
+	if f == nil {
+		return "unknown"
+	}
+	return strings.TrimSuffix(f.Name(), "-fm")
+}
 
 // New wraps a loop connection in a stream and starts listening for its
 // events. Loop-only.
@@ -262,10 +299,11 @@ type CloseCallbackID int
 // stream closes, with the cause: nil when the owner closed it without one,
 // io.EOF when the peer closed, or the error that closed it. Callbacks run
 // in the order they were added; one added after the close still runs.
+// Each runs as a loop callback of its own: one that panics is logged and
+// counted by the loop, and the others still run.
 func (s *Stream) AddCloseCallback(fn func(cause error)) CloseCallbackID {
 	if s.closed {
-		cause := s.closeCause
-		s.Loop().AddCallback(func() { fn(cause) })
+		s.runCloseCallback(fn, s.closeCause)
 		return -1
 	}
 	s.onClose = append(s.onClose, fn)
@@ -358,12 +396,20 @@ func (s *Stream) startRead(req readRequest) {
 		return
 	}
 	if s.rb != nil || s.maybeReadable || s.eof || s.readErr != nil {
-		s.scheduled = true
-		s.Loop().AddCallback(func() {
-			s.scheduled = false
-			s.processReads()
-		})
+		s.scheduleReads()
 	}
+}
+
+// scheduleReads runs processReads from a loop callback: for a read started
+// outside processReads, and for the rest of a turn that used its budget.
+// The socket may hold bytes no new edge will announce, so the callback,
+// not the poller, brings processReads back.
+func (s *Stream) scheduleReads() {
+	s.scheduled = true
+	s.Loop().AddCallback(func() {
+		s.scheduled = false
+		s.processReads()
+	})
 }
 
 // scheduleCallback fails req with err from a loop callback.
@@ -379,6 +425,10 @@ func (s *Stream) handleEvents(ev ioloop.Events) {
 	if ev&ioloop.Readable != 0 {
 		s.maybeReadable = true
 		switch {
+		case s.read.kind != readNone && s.scheduled:
+			// processReads is queued (the rest of a turn that used its
+			// budget) and reads these bytes too. Serving them now would
+			// give this stream two turns in one iteration of the loop.
 		case s.read.kind != readNone:
 			s.processReads()
 		case ev&ioloop.Hangup != 0:
@@ -407,9 +457,24 @@ func (s *Stream) noticeHangup() {
 	s.releaseIfEmpty()
 }
 
+// A turn of processReads (one readiness event, or one continuation) runs
+// at most readTurnCallbacks read callbacks and reads at most readTurnBytes
+// from the socket; then it yields to the loop and continues from a loop
+// callback. Without the bound one fast sender holds the loop for as long as
+// it keeps the socket full: 20 µs of handling per chat line kept other
+// clients and every timer waiting for seconds. 64 callbacks at that cost
+// is about 1.3 ms per turn; 256 KiB is 32 reads of the default buffer. A
+// request-response peer (HTTP keep-alive, a WebSocket client) delivers one
+// message per event and never reaches either bound.
+const (
+	readTurnCallbacks = 64
+	readTurnBytes     = 256 << 10
+)
+
 // processReads serves the pending read, and each read its callback
-// chains, until one has to wait for more bytes. It loops rather than
-// recursing, so a peer that pipelines many requests cannot grow the stack.
+// chains, until one has to wait for more bytes or the turn's budget (see
+// readTurnCallbacks) is spent. It loops rather than recursing, so a peer
+// that pipelines many requests cannot grow the stack.
 func (s *Stream) processReads() {
 	if s.processing {
 		return
@@ -423,13 +488,20 @@ func (s *Stream) processReads() {
 		}
 		s.releaseIfEmpty()
 	}()
+	callbacks, bytesRead := 0, 0
 	for s.read.kind != readNone && !s.closed {
+		if callbacks >= readTurnCallbacks || bytesRead >= readTurnBytes {
+			s.scheduleReads()
+			return
+		}
 		n, token, err := s.satisfiable()
 		if err != nil {
+			callbacks++
 			s.finishRead(0, nil, err)
 			continue
 		}
 		if n >= 0 {
+			callbacks++
 			s.finishRead(n, token, nil)
 			continue
 		}
@@ -445,7 +517,7 @@ func (s *Stream) processReads() {
 		case !s.maybeReadable:
 			return
 		default:
-			s.fill(s.readLimit())
+			bytesRead += s.fill(s.readLimit())
 		}
 	}
 }
@@ -546,8 +618,8 @@ func (s *Stream) invoke(req readRequest, data []byte, err error) {
 }
 
 // fill reads once from the socket into the buffer, growing it towards
-// limit if it is full.
-func (s *Stream) fill(limit int) {
+// limit if it is full, and returns how many bytes it read.
+func (s *Stream) fill(limit int) int {
 	s.makeRoom(limit)
 	rb := s.rb
 	n, err := s.conn.Read(rb.data[rb.end:])
@@ -561,6 +633,7 @@ func (s *Stream) fill(limit int) {
 			s.maybeReadable = false
 		}
 		rb.end += n
+		return n
 	case errors.Is(err, ioloop.ErrWouldBlock):
 		s.maybeReadable = false
 	case errors.Is(err, io.EOF):
@@ -568,6 +641,7 @@ func (s *Stream) fill(limit int) {
 	default:
 		s.readErr = err
 	}
+	return 0
 }
 
 // makeRoom makes sure there is space after rb.end: a pooled buffer for an
@@ -816,7 +890,7 @@ func (s *Stream) closeAfterWrites(cause error) {
 
 // Close closes the stream with a cause (nil for an ordinary close by its
 // owner). The waiting read and unwritten writes fail with ErrStreamClosed;
-// then the close callback runs, once, from a loop callback. Closing a
+// then the close callbacks run, once each, from loop callbacks. Closing a
 // closed stream does nothing.
 func (s *Stream) Close(cause error) {
 	if s.closed {
@@ -844,17 +918,22 @@ func (s *Stream) Close(cause error) {
 	if !s.processing {
 		s.recycleBuffer()
 	}
-	if len(s.onClose) > 0 {
-		callbacks := s.onClose
-		s.onClose = nil
-		s.Loop().AddCallback(func() {
-			for _, fn := range callbacks {
-				if fn != nil {
-					fn(cause)
-				}
-			}
-		})
+	callbacks := s.onClose
+	s.onClose = nil
+	for _, fn := range callbacks {
+		if fn != nil {
+			s.runCloseCallback(fn, cause)
+		}
 	}
+}
+
+// runCloseCallback queues one close callback as a loop callback of its
+// own, so a panic in it is recovered, logged with its stack and counted
+// (Stats.Panics) by the loop like any callback's, and cancels none of the
+// callbacks after it. They are queued in the order they were added, so
+// they run in that order.
+func (s *Stream) runCloseCallback(fn func(cause error), cause error) {
+	s.Loop().AddCallback(func() { fn(cause) })
 }
 
 // Abort closes the stream with a TCP reset rather than an orderly FIN: for

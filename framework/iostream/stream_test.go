@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -416,4 +418,94 @@ func TestRemovedCloseCallbacksDoNotRun(t *testing.T) {
 		t.Fatalf("removed callback %q ran", extra)
 	default:
 	}
+}
+
+// TestAPanickingCloseCallbackDoesNotCancelTheOthers closes streams whose
+// close callbacks panic at different places in the list: every other
+// callback still runs, in order, and each panic is logged with its stack
+// and counted as a loop panic.
+func TestAPanickingCloseCallbackDoesNotCancelTheOthers(t *testing.T) {
+	tests := []struct {
+		name      string
+		callbacks string // one letter per callback: p panics, o records its index
+	}{
+		{"first of three panics", "poo"},
+		{"middle of three panics", "opo"},
+		{"last of three panics", "oop"},
+		{"two of four panic", "popo"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var log bytes.Buffer
+			var logMu sync.Mutex
+			l := looptest.StartWith(t, ioloop.Options{Logger: slog.New(slog.NewTextHandler(lockedWriter{&logMu, &log}, nil))})
+			s := acceptOne(t, l)
+			ran := make(chan int, len(tc.callbacks))
+			var want []int
+			panicsBefore := l.Stats().Panics
+			looptest.Do(t, l, func() {
+				for i, kind := range tc.callbacks {
+					if kind == 'p' {
+						s.AddCloseCallback(func(error) { panic(fmt.Sprintf("close callback %d broke", i)) })
+						continue
+					}
+					want = append(want, i)
+					s.AddCloseCallback(func(error) { ran <- i })
+				}
+				s.Close(nil)
+			})
+			looptest.Do(t, l, func() {}) // the close callbacks were queued before this
+			close(ran)
+			var got []int
+			for i := range ran {
+				got = append(got, i)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("callbacks %v ran, want %v", got, want)
+			}
+			panics := strings.Count(tc.callbacks, "p")
+			if n := l.Stats().Panics - panicsBefore; n != uint64(panics) {
+				t.Errorf("loop counted %d panics, want %d", n, panics)
+			}
+			logMu.Lock()
+			defer logMu.Unlock()
+			for i, kind := range tc.callbacks {
+				if kind == 'p' && !strings.Contains(log.String(), fmt.Sprintf("close callback %d broke", i)) {
+					t.Errorf("panic of callback %d not logged; log:\n%s", i, log.String())
+				}
+			}
+			if !strings.Contains(log.String(), "goroutine ") {
+				t.Errorf("the panic log has no stack:\n%s", log.String())
+			}
+		})
+	}
+}
+
+// lockedWriter serialises a log buffer the loop writes and the test reads.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (lw lockedWriter) Write(p []byte) (int, error) {
+	lw.mu.Lock()
+	defer lw.mu.Unlock()
+	return lw.w.Write(p)
+}
+
+// acceptOne returns the server side of one loopback connection on l.
+func acceptOne(t *testing.T, l *ioloop.Loop) *iostream.Stream {
+	t.Helper()
+	streams := make(chan *iostream.Stream, 1)
+	var addr net.Addr
+	looptest.Do(t, l, func() {
+		srv := &tcpserver.Server{Loop: l, Handler: func(s *iostream.Stream) { streams <- s }}
+		var err error
+		if addr, err = srv.Listen("127.0.0.1:0"); err != nil {
+			t.Fatalf("Listen: %v", err)
+		}
+		t.Cleanup(func() { l.AddCallback(srv.Close) })
+	})
+	dial(t, addr)
+	return looptest.Wait(t, streams, "accepted stream")
 }

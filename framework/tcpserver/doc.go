@@ -8,7 +8,9 @@
 // bounds the connections open at once: one over the limit is accepted and
 // closed at once, and counted, rather than left to rot in the kernel's
 // queue. Connect dials without blocking and resolves a Future with a
-// stream.
+// stream; it gives up after ConnectOptions.Timeout (20 s by default), and
+// a connection made after it gave up or was cancelled is closed, never
+// delivered.
 //
 // Goroutines: configure a Server before Listen; after that its methods are
 // loop-only, and its Handler runs on the loop.

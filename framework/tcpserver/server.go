@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"time"
 
 	"chat/framework/concurrent"
 	"chat/framework/ioloop"
@@ -109,16 +110,90 @@ func (s *Server) Addrs() []net.Addr {
 // loop-owned); from elsewhere, read them inside Loop.AddCallback.
 func (s *Server) Stats() Stats { return s.stats }
 
+// DefaultConnectTimeout is how long Connect waits for a connection when
+// ConnectOptions.Timeout is zero: Tornado's connect_timeout. Without a
+// bound, a host that does not answer keeps the connect (and whoever waits
+// for it) going through the kernel's SYN retries, about two minutes.
+const DefaultConnectTimeout = 20 * time.Second
+
+// ErrConnectTimeout is the error of a Connect that made no connection
+// within its timeout. It matches concurrent.ErrTimeout too.
+var ErrConnectTimeout = fmt.Errorf("tcpserver: connect timed out: %w", concurrent.ErrTimeout)
+
 // ConnectOptions configures Connect.
 type ConnectOptions struct {
 	Dial   ioloop.DialOptions
 	Stream iostream.Options
+	// Timeout bounds the connect, name resolution included: past it the
+	// future fails with ErrConnectTimeout and the dial is cancelled. Zero
+	// means DefaultConnectTimeout; negative means no bound but the
+	// kernel's.
+	Timeout time.Duration
+}
+
+func (o ConnectOptions) timeout() time.Duration {
+	if o.Timeout == 0 {
+		return DefaultConnectTimeout
+	}
+	return o.Timeout
 }
 
 // Connect opens a client connection without blocking the loop: Tornado's
-// TCPClient. The future resolves on the loop with a stream. Loop-only.
+// TCPClient. The future resolves on the loop with a stream, or fails: with
+// the dial's error, with ErrConnectTimeout after opts.Timeout, or with
+// concurrent.ErrCancelled when the caller cancels it. A timeout or a
+// cancel also cancels the dial, and a connection that is made all the same
+// after the future failed is closed, never delivered: whoever gave up on
+// it owns nothing. Loop-only.
 func Connect(loop *ioloop.Loop, address string, opts ConnectOptions) *concurrent.Future[*iostream.Stream] {
-	return concurrent.Map(loop.Dial("tcp", address, opts.Dial), func(c *ioloop.Conn) (*iostream.Stream, error) {
-		return iostream.New(loop, c, opts.Stream), nil
+	return connect(loop, address, opts, dialLoop)
+}
+
+// dialer starts a connect and hands its result to deliver, once, on the
+// loop; the function it returns cancels the connect. Connect dials with
+// dialLoop; a test passes a dialer that delivers when the test says, to
+// play a connect that completes after Connect gave up.
+type dialer func(loop *ioloop.Loop, address string, opts ioloop.DialOptions, deliver func(*ioloop.Conn, error)) (cancel func())
+
+// dialLoop dials with the loop. Cancelling fails the loop's dial future;
+// what becomes of a socket still connecting then is the loop's business.
+func dialLoop(loop *ioloop.Loop, address string, opts ioloop.DialOptions, deliver func(*ioloop.Conn, error)) func() {
+	f := loop.Dial("tcp", address, opts)
+	f.OnResult(deliver)
+	return func() { f.Cancel() }
+}
+
+// connect is Connect with its dialer as a parameter.
+func connect(loop *ioloop.Loop, address string, opts ConnectOptions, dial dialer) *concurrent.Future[*iostream.Stream] {
+	out := concurrent.New[*iostream.Stream]()
+	dialing := true
+	cancelDial := dial(loop, address, opts.Dial, func(c *ioloop.Conn, err error) {
+		dialing = false
+		switch {
+		case err != nil:
+			out.Fail(fmt.Errorf("tcpserver: %w", err))
+		case out.Done():
+			c.Close() // Connect gave up on it (timeout or cancel)
+		default:
+			out.Resolve(iostream.New(loop, c, opts.Stream))
+		}
 	})
+	if out.Done() { // the dial finished at once (an unparsable address, say)
+		return out
+	}
+	var timer *ioloop.Timer
+	if d := opts.timeout(); d > 0 {
+		timer = loop.CallLater(d, func() {
+			out.Fail(fmt.Errorf("tcpserver: connect %s: no connection within %v: %w", address, d, ErrConnectTimeout))
+		})
+	}
+	out.AddDoneCallback(func(f *concurrent.Future[*iostream.Stream]) {
+		if timer != nil {
+			timer.Cancel()
+		}
+		if dialing { // timed out or cancelled
+			cancelDial()
+		}
+	})
+	return out
 }
