@@ -247,15 +247,26 @@ func (c *Context) Flush() *concurrent.Future[struct{}] {
 func (c *Context) Async() { c.async = true }
 
 // Finish completes the response and then calls the handler's OnFinish.
-// Calling it again, or after the client left, does nothing.
+// Calling it again, after the client left, or after a Hijack does
+// nothing.
+//
+// Finish decides the request's ending: once it is called, OnFinish runs
+// and OnConnectionClose never does, even if the connection turns out to
+// be gone while the response is handed over (a stream that closed at a
+// Flush past its write limit, or closes on this very write). A close is
+// reported as OnConnectionClose only when it reaches the Context before
+// Finish.
 func (c *Context) Finish() {
-	if c.state >= stateFinished {
+	if c.state >= stateFinished || c.response.Finished() {
 		return
 	}
+	// The state moves first: handing the response over may report the
+	// connection's close synchronously, and connectionClosed must then
+	// see a finished request.
+	c.state = stateFinished
 	c.response.Write(c.body)
 	c.body = nil
 	c.response.Finish()
-	c.state = stateFinished
 	if h, ok := c.handler.(finisher); ok {
 		h.OnFinish(c)
 	}

@@ -24,7 +24,9 @@
 //     current user (redirect to the login URL, or 401 JSON).
 //  4. Handling: the HTTP method runs.
 //  5. Finished (Finish, then OnFinish) or Closed (the client left first:
-//     OnConnectionClose). Exactly one of the two happens, once.
+//     OnConnectionClose). Exactly one of the two happens, once: the first
+//     to reach the Context decides, and a connection that closes inside
+//     Finish (a response past the stream's write limit) is Finished.
 //
 // The async rule, Tornado's for synchronous handlers: when the method
 // returns, the request is finished for it, unless the handler called

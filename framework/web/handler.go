@@ -30,7 +30,8 @@ import (
 //
 // Exactly one of OnFinish and OnConnectionClose runs, once, whatever
 // finished the request (the method, Prepare, or an error the application
-// sent: 405, 403, 401, 500). All of them run on the loop. See the package documentation for the async rule.
+// sent: 405, 403, 401, 500). Finish decides: a connection that closes
+// while Finish hands the response over still gets OnFinish, not both. All of them run on the loop. See the package documentation for the async rule.
 type Handler any
 
 // HandlerFunc is a Handler that serves every method with one function.
@@ -166,11 +167,12 @@ func (c *Context) recoverPanic() {
 	}
 }
 
-// connectionClosed runs when the server reports that the client left
-// before Finish. Finish will do nothing from now on, so OnFinish never
-// runs.
+// connectionClosed runs when the server reports that the client left. If
+// Finish has begun, the request's ending is decided (OnFinish) and the
+// report is ignored; otherwise Finish will do nothing from now on, so
+// OnFinish never runs.
 func (c *Context) connectionClosed() {
-	if c.state == stateFinished || c.state == stateClosed {
+	if c.state >= stateFinished {
 		return
 	}
 	c.state = stateClosed
