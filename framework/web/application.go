@@ -107,6 +107,16 @@ type RouteSettings struct {
 	// DisableXSRF skips the XSRF check on this route, for endpoints that
 	// authenticate otherwise (a token in a header, a webhook signature).
 	DisableXSRF bool
+	// HandlerTimeout bounds how long an asynchronous handler may hold a
+	// request after its method returned: if it has not finished by then,
+	// the request is answered 503 (a 500-style error page or JSON, as
+	// Fail sends), OnFinish runs, and the handler's later calls are
+	// dropped with a warning. Zero means no timeout, the default: the
+	// server clears its own deadlines while a handler holds a request, so
+	// without one a handler that never finishes holds it until the client
+	// leaves. Leave it zero on long polls and streams, which park on
+	// purpose.
+	HandlerTimeout time.Duration
 }
 
 // Application routes requests to per-request handlers, Tornado's

@@ -147,8 +147,12 @@ func (c *Context) execute(h Handler) {
 	}
 	c.state = stateHandling
 	method(c)
-	if !c.async && !c.Finished() {
+	switch {
+	case c.Finished():
+	case !c.async:
 		c.Finish()
+	case c.spec.HandlerTimeout > 0:
+		c.armHandlerTimeout()
 	}
 }
 
@@ -175,6 +179,7 @@ func (c *Context) connectionClosed() {
 	if c.state >= stateFinished {
 		return
 	}
+	c.cancelHandlerTimeout()
 	c.state = stateClosed
 	if h, ok := c.handler.(connectionCloser); ok {
 		h.OnConnectionClose(c)
@@ -184,6 +189,8 @@ func (c *Context) connectionClosed() {
 // RunInExecutor runs fn on the application's executor (Config.Executor)
 // and marks the request asynchronous (see Context.Async); the returned
 // future resolves on the loop, where its callback finishes the request.
+// The future carries the request's guard (see Guard), inherited by what
+// is derived from it: a callback that panics answers the request 500.
 // fn runs on another goroutine: it must not touch c or anything else
 // loop-owned, so copy what it needs first. When the executor's queue is
 // full the future fails at once with ioloop.ErrQueueFull, which Fail
@@ -200,5 +207,5 @@ func (c *Context) connectionClosed() {
 //		})
 func RunInExecutor[T any](c *Context, fn func() (T, error)) *concurrent.Future[T] {
 	c.Async()
-	return ioloop.RunInExecutor(c.app.executor, fn)
+	return Guard(c, ioloop.RunInExecutor(c.app.executor, fn))
 }
