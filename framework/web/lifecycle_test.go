@@ -87,7 +87,8 @@ func dialSmallWindow(t *testing.T, addr string) net.Conn {
 // as a table: each case drives a request into a state (synchronous
 // handling, async pending, streaming, finished, closed by the client) and
 // applies one event there (Finish, the client leaving, the stream closing
-// inside Finish, a panic, SendError, Redirect, Flush). Whatever happens,
+// inside Finish, a panic, SendError, Redirect, Flush; a handler timeout
+// is TestHandlerTimeout's). Whatever happens,
 // exactly one of OnFinish and OnConnectionClose runs, once: the one
 // named by the case.
 func TestContextLifecycleHooksRunExactlyOnce(t *testing.T) {
@@ -120,6 +121,7 @@ func TestContextLifecycleHooksRunExactlyOnce(t *testing.T) {
 		{name: "async/Finish", inGet: (*web.Context).Async, after: (*web.Context).Finish, readsReply: true, wantStatus: 200, wantHook: onFinish},
 		{name: "async/SendError", inGet: (*web.Context).Async, after: func(c *web.Context) { c.SendError(503) }, readsReply: true, wantStatus: 503, wantHook: onFinish},
 		{name: "async/Redirect", inGet: (*web.Context).Async, after: func(c *web.Context) { c.Redirect("/x", 303) }, readsReply: true, wantStatus: 303, wantHook: onFinish},
+		{name: "async/panic in a guarded continuation", inGet: (*web.Context).Async, after: func(c *web.Context) { c.Guarded(func() { panic("continuation exploded") })() }, readsReply: true, wantStatus: 500, wantHook: onFinish},
 		{name: "async/client leaves", inGet: (*web.Context).Async, clientLeaves: true, wantHook: onClose},
 		{name: "async/close inside Finish", inGet: (*web.Context).Async, after: func(c *web.Context) { writePastLimit(c); c.Finish() }, wantHook: onFinish},
 		{name: "async/close inside Flush, then Finish", inGet: (*web.Context).Async, after: func(c *web.Context) { writePastLimit(c); c.Flush(); c.Finish() }, wantHook: onFinish},
@@ -128,6 +130,7 @@ func TestContextLifecycleHooksRunExactlyOnce(t *testing.T) {
 		{name: "streaming/Finish", inGet: streamAsync, after: (*web.Context).Finish, readsReply: true, wantStatus: 200, wantHook: onFinish},
 		{name: "streaming/SendError", inGet: streamAsync, after: func(c *web.Context) { c.SendError(500) }, readsReply: true, wantStatus: 200, wantHook: onFinish},
 		{name: "streaming/Flush then Finish", inGet: streamAsync, after: func(c *web.Context) { c.WriteString("more"); c.Flush(); c.Finish() }, readsReply: true, wantStatus: 200, wantHook: onFinish},
+		{name: "streaming/panic in a guarded continuation", inGet: streamAsync, after: func(c *web.Context) { c.Guarded(func() { panic("continuation exploded") })() }, readsReply: true, wantStatus: 200, wantHook: onFinish},
 		{name: "streaming/client leaves", inGet: streamAsync, clientLeaves: true, wantHook: onClose},
 		{name: "streaming/close inside Finish", inGet: streamAsync, after: func(c *web.Context) { writePastLimit(c); c.Finish() }, wantHook: onFinish},
 		{name: "streaming/close inside Flush, then Finish", inGet: streamAsync, after: func(c *web.Context) { writePastLimit(c); c.Flush(); c.Finish() }, wantHook: onFinish},
@@ -140,6 +143,7 @@ func TestContextLifecycleHooksRunExactlyOnce(t *testing.T) {
 		{name: "closed/SendError", inGet: (*web.Context).Async, clientLeaves: true, after: func(c *web.Context) { c.SendError(500) }, wantHook: onClose},
 		{name: "closed/Redirect", inGet: (*web.Context).Async, clientLeaves: true, after: func(c *web.Context) { c.Redirect("/x", 0) }, wantHook: onClose},
 		{name: "closed/Flush", inGet: (*web.Context).Async, clientLeaves: true, after: func(c *web.Context) { c.WriteString("x"); c.Flush() }, wantHook: onClose},
+		{name: "closed/panic in a guarded continuation", inGet: (*web.Context).Async, clientLeaves: true, after: func(c *web.Context) { c.Guarded(func() { panic("continuation exploded") })() }, wantHook: onClose},
 		{name: "closed/close inside Finish", inGet: (*web.Context).Async, clientLeaves: true, after: func(c *web.Context) { writePastLimit(c); c.Finish() }, wantHook: onClose},
 	}
 	for _, tc := range tests {
