@@ -16,6 +16,13 @@
 // Resolve, Fail or Set, and inside AddDoneCallback when the future has
 // already resolved.
 //
+// Panics: each callback runs protected. A callback that panics is
+// recovered, the panic and its stack go to the future's PanicHandler
+// (slog.Default() when none is set), and the callbacks after it still run;
+// the panic never unwinds into the code that resolved the future. Derived
+// futures inherit the handler, and a Map or Then step that panics fails
+// its derived future with a *PanicError, so no waiter is left hanging.
+//
 // This package sits at the bottom of the framework's import graph; it knows
 // nothing of the loop. WithTimeout takes the small Timers interface, which
 // *ioloop.Loop satisfies.

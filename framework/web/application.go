@@ -62,7 +62,8 @@ type Config struct {
 
 	// StaticFS, when set, is served under StaticPrefix through
 	// StaticFiles, with ETag, Last-Modified, 304 and Cache-Control, ahead
-	// of every route.
+	// of every route. Text files get a gzip variant compressed once, when
+	// the application is built, for clients that accept gzip.
 	StaticFS fs.FS
 	// StaticPrefix is the URL path of static files. Empty means "/static/".
 	StaticPrefix string
@@ -107,6 +108,18 @@ type RouteSettings struct {
 	// DisableXSRF skips the XSRF check on this route, for endpoints that
 	// authenticate otherwise (a token in a header, a webhook signature).
 	DisableXSRF bool
+	// HandlerTimeout bounds how long an asynchronous handler may hold a
+	// request after its method returned: if it has not finished by then,
+	// the request is answered 503 with the application's error page (or
+	// JSON, as Fail chooses), OnFinish runs, and the handler's later
+	// calls are dropped with a warning. The timer starts when the
+	// handler's method returns; a synchronous handler is never cut
+	// short. Zero means no timeout, the default: the
+	// server clears its own deadlines while a handler holds a request, so
+	// without one a handler that never finishes holds it until the client
+	// leaves. Leave it zero on long polls and streams, which park on
+	// purpose.
+	HandlerTimeout time.Duration
 }
 
 // Application routes requests to per-request handlers, Tornado's
@@ -238,10 +251,10 @@ func (a *Application) ServeHTTP(w *httpserver.ResponseWriter, r *httpserver.Requ
 
 // serveStatic answers from StaticFiles, which decides status and headers
 // and refuses any path outside its table. A HEAD is served as a GET so the
-// body's length goes into Content-Length; the server drops the body.
-// The server marks the ETag of a body it gzips with a "-gzip" suffix (a
-// strong validator differs per encoding), so a client revalidating a
-// compressed copy sends that form back; it names the same file.
+// body's length goes into Content-Length; the server drops the body. A
+// client that accepts gzip gets the variant compressed at load, marked
+// Content-Encoding: gzip so the server does not compress it again (this
+// holds even with Server.DisableGzip: it costs no compression).
 func (a *Application) serveStatic(c *Context) {
 	r := c.request
 	method := r.Method
@@ -252,8 +265,9 @@ func (a *Application) serveStatic(c *Context) {
 		Method:          method,
 		Path:            r.Path,
 		Version:         r.Query().Get("v"),
-		IfNoneMatch:     strings.ReplaceAll(r.Header.Get("If-None-Match"), `-gzip"`, `"`),
+		IfNoneMatch:     r.Header.Get("If-None-Match"),
 		IfModifiedSince: r.Header.Get("If-Modified-Since"),
+		AcceptsGzip:     AcceptsGzip(r.Header.Values("Accept-Encoding")),
 	})
 	if resp.Status >= 400 {
 		for k, vs := range resp.Header {

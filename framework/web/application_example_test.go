@@ -23,7 +23,6 @@ func ExampleApplication() {
 	if err != nil {
 		panic(err)
 	}
-	defer loop.Close()
 	app, err := web.NewApplication(web.Config{
 		Loop: loop,
 		Routes: []web.Spec{
@@ -50,8 +49,10 @@ func ExampleApplication() {
 	if err != nil {
 		panic(err)
 	}
-	go loop.Run()
-	defer loop.Stop()
+	// Run on its own goroutine, reporting its return on a channel: the
+	// shutdown below must know when Run is over.
+	runReturned := make(chan error, 1)
+	go func() { runReturned <- loop.Run() }()
 
 	path, _ := app.Reverse("greet", "Go fan")
 	for _, p := range []string{path, "/slow", "/missing"} {
@@ -62,14 +63,27 @@ func ExampleApplication() {
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != 200 {
-			body = nil
+			fmt.Println(p, resp.StatusCode) // the error page is not shown
+			continue
 		}
 		fmt.Println(p, resp.StatusCode, string(body))
+	}
+
+	// Shut down in this order: Stop asks Run to return, waiting on the
+	// channel makes sure it has, and only then may Close release the
+	// poller and the executors. (Closing while Run still runs, as
+	// "defer loop.Close(); defer loop.Stop()" does, pulls the poller from
+	// under the running loop.)
+	loop.Stop()
+	fmt.Println("loop stopped:", <-runReturned)
+	if err := loop.Close(); err != nil {
+		panic(err)
 	}
 	// Output:
 	// /greet/Go%20fan 200 Hello, Go fan
 	// /slow 200 {"answer":42}
 	// /missing 404
+	// loop stopped: <nil>
 }
 
 func ExampleWrapHTTP() {

@@ -25,6 +25,7 @@ const (
 	statePreparing                     // Prepare is running
 	stateHandling                      // the HTTP method runs, or its async work is pending
 	stateFinished                      // Finish ran; OnFinish has been called
+	stateAborted                       // finished by the framework for the handler (continuation panic, handler timeout)
 	stateClosed                        // the client left first; OnConnectionClose has been called
 )
 
@@ -35,7 +36,11 @@ const (
 // A Context is loop-owned, like the Request and ResponseWriter it wraps:
 // every method must be called on the loop goroutine (a future's callback,
 // a timer), never from an executor function. It is valid until the request
-// is finished or the client has gone; methods called after that do nothing.
+// is finished or the client has gone. Response methods called after that
+// (Write, Flush, Finish, SendError, Redirect, Render...) do nothing: after
+// the client left, silently; after the request finished they log an error
+// with the stack, and panic in race builds, since the usual cause is a
+// forgotten Async (see Async).
 type Context struct {
 	app      *Application
 	request  *httpserver.Request
@@ -58,6 +63,8 @@ type Context struct {
 	multipartForm *multipart.Form
 	formErr       error
 	formParsed    bool
+
+	handlerTimer *ioloop.Timer // RouteSettings.HandlerTimeout, armed while the handler is async
 
 	xsrfToken  *XSRFToken // this request's token, once XSRFToken ran
 	xsrfIssued time.Time
@@ -211,6 +218,7 @@ func (c *Context) SetHeader(key, value string) {
 // Write appends p to the response body. It implements io.Writer.
 func (c *Context) Write(p []byte) (int, error) {
 	if c.Finished() {
+		c.lateCall("Write")
 		return 0, httpserver.ErrResponseFinished
 	}
 	c.body = append(c.body, p...)
@@ -220,6 +228,7 @@ func (c *Context) Write(p []byte) (int, error) {
 // WriteString appends s to the response body.
 func (c *Context) WriteString(s string) (int, error) {
 	if c.Finished() {
+		c.lateCall("WriteString")
 		return 0, httpserver.ErrResponseFinished
 	}
 	c.body = append(c.body, s...)
@@ -231,6 +240,7 @@ func (c *Context) WriteString(s string) (int, error) {
 // After a Flush, error pages can no longer be sent.
 func (c *Context) Flush() *concurrent.Future[struct{}] {
 	if c.Finished() {
+		c.lateCall("Flush")
 		return concurrent.Failed[struct{}](httpserver.ErrResponseFinished)
 	}
 	c.streaming = true
@@ -243,19 +253,34 @@ func (c *Context) Flush() *concurrent.Future[struct{}] {
 // request is not finished for it. The handler must later call Finish (or
 // an answer that finishes, such as Render, Redirect or SendError) on the
 // loop, unless the client leaves first, which OnConnectionClose reports.
-// RunInExecutor calls Async itself.
+// RunInExecutor calls Async itself. A handler that forgets Async is
+// finished when its method returns, and its later calls show up as
+// "called after the request finished" errors (panics in race builds).
 func (c *Context) Async() { c.async = true }
 
 // Finish completes the response and then calls the handler's OnFinish.
-// Calling it again, or after the client left, does nothing.
+// Calling it again, after the client left, or after a Hijack does
+// nothing (see Context for how such late calls are reported).
+//
+// Finish decides the request's ending: once it is called, OnFinish runs
+// and OnConnectionClose never does, even if the connection turns out to
+// be gone while the response is handed over (a stream that closed at a
+// Flush past its write limit, or closes on this very write). A close is
+// reported as OnConnectionClose only when it reaches the Context before
+// Finish.
 func (c *Context) Finish() {
-	if c.state >= stateFinished {
+	if c.Finished() {
+		c.lateCall("Finish")
 		return
 	}
+	c.cancelHandlerTimeout()
+	// The state moves first: handing the response over may report the
+	// connection's close synchronously, and connectionClosed must then
+	// see a finished request.
+	c.state = stateFinished
 	c.response.Write(c.body)
 	c.body = nil
 	c.response.Finish()
-	c.state = stateFinished
 	if h, ok := c.handler.(finisher); ok {
 		h.OnFinish(c)
 	}
@@ -270,6 +295,10 @@ func (c *Context) Finished() bool { return c.state >= stateFinished || c.respons
 // (a header-splitting attempt) is answered 500 instead; anything else is
 // sent percent-encoded as needed.
 func (c *Context) Redirect(target string, status int) {
+	if c.Finished() {
+		c.lateCall("Redirect")
+		return
+	}
 	if status == 0 {
 		status = http.StatusFound
 	}

@@ -24,7 +24,9 @@
 //     current user (redirect to the login URL, or 401 JSON).
 //  4. Handling: the HTTP method runs.
 //  5. Finished (Finish, then OnFinish) or Closed (the client left first:
-//     OnConnectionClose). Exactly one of the two happens, once.
+//     OnConnectionClose). Exactly one of the two happens, once: the first
+//     to reach the Context decides, and a connection that closes inside
+//     Finish (a response past the stream's write limit) is Finished.
 //
 // The async rule, Tornado's for synchronous handlers: when the method
 // returns, the request is finished for it, unless the handler called
@@ -34,7 +36,21 @@
 // a parked request (a long poll) simply waits, and if its client leaves
 // OnConnectionClose runs at once so it can drop its subscription. Prepare
 // is synchronous. A handler that hijacks the connection (a WebSocket
-// upgrade) leaves the lifecycle: neither hook runs. A panic in the synchronous part becomes a 500.
+// upgrade) leaves the lifecycle: neither hook runs.
+//
+// Panics and deadlines: a panic in the synchronous part becomes a 500. A
+// panic in an asynchronous continuation does too when the continuation
+// runs under the request's guard: the future RunInExecutor returns and
+// every future derived from it carry the guard, Guard puts it on any
+// other future, and Context.Guarded wraps a timer or loop callback. The
+// panic is logged with its stack and the request answered 500 (once
+// streaming has begun it can only be ended). The server clears its
+// deadlines while a handler holds a request, so an asynchronous handler
+// that never finishes holds it until the client leaves, unless its route
+// sets RouteSettings.HandlerTimeout (off by default, and to stay off on
+// long polls), which answers 503. Response calls made after the request
+// finished do nothing; they are logged with their stack, and panic in
+// race builds, so a forgotten Async shows in tests.
 //
 // # Goroutines
 //

@@ -52,7 +52,13 @@ func errorf(format string, args ...any) error { return fmt.Errorf("web: "+format
 
 // SendError answers with status and the application's error page, then
 // finishes, Tornado's send_error.
-func (c *Context) SendError(status int) { c.Fail(&HTTPError{Status: status}) }
+func (c *Context) SendError(status int) {
+	if c.Finished() {
+		c.lateCall("SendError")
+		return
+	}
+	c.fail(&HTTPError{Status: status}, false)
+}
 
 // Fail answers with the error page for err and finishes: an *HTTPError (in
 // err's chain) gives its status and message, ioloop.ErrQueueFull gives 503
@@ -64,7 +70,13 @@ func (c *Context) SendError(status int) { c.Fail(&HTTPError{Status: status}) }
 // and to clients that ask for JSON; everyone else gets Config.ErrorPage
 // or a small HTML page. Once streaming has begun (Flush) no error page can
 // be sent, and the response is just finished.
-func (c *Context) Fail(err error) { c.fail(err, false) }
+func (c *Context) Fail(err error) {
+	if c.Finished() {
+		c.lateCall("Fail")
+		return
+	}
+	c.fail(err, false)
+}
 
 // fail is Fail, answering with JSON regardless of the client when
 // forceJSON is set.

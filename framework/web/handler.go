@@ -30,7 +30,8 @@ import (
 //
 // Exactly one of OnFinish and OnConnectionClose runs, once, whatever
 // finished the request (the method, Prepare, or an error the application
-// sent: 405, 403, 401, 500). All of them run on the loop. See the package documentation for the async rule.
+// sent: 405, 403, 401, 500). Finish decides: a connection that closes
+// while Finish hands the response over still gets OnFinish, not both. All of them run on the loop. See the package documentation for the async rule.
 type Handler any
 
 // HandlerFunc is a Handler that serves every method with one function.
@@ -146,8 +147,12 @@ func (c *Context) execute(h Handler) {
 	}
 	c.state = stateHandling
 	method(c)
-	if !c.async && !c.Finished() {
+	switch {
+	case c.Finished():
+	case !c.async:
 		c.Finish()
+	case c.spec.HandlerTimeout > 0:
+		c.armHandlerTimeout()
 	}
 }
 
@@ -166,13 +171,15 @@ func (c *Context) recoverPanic() {
 	}
 }
 
-// connectionClosed runs when the server reports that the client left
-// before Finish. Finish will do nothing from now on, so OnFinish never
-// runs.
+// connectionClosed runs when the server reports that the client left. If
+// Finish has begun, the request's ending is decided (OnFinish) and the
+// report is ignored; otherwise Finish will do nothing from now on, so
+// OnFinish never runs.
 func (c *Context) connectionClosed() {
-	if c.state == stateFinished || c.state == stateClosed {
+	if c.state >= stateFinished {
 		return
 	}
+	c.cancelHandlerTimeout()
 	c.state = stateClosed
 	if h, ok := c.handler.(connectionCloser); ok {
 		h.OnConnectionClose(c)
@@ -182,6 +189,8 @@ func (c *Context) connectionClosed() {
 // RunInExecutor runs fn on the application's executor (Config.Executor)
 // and marks the request asynchronous (see Context.Async); the returned
 // future resolves on the loop, where its callback finishes the request.
+// The future carries the request's guard (see Guard), inherited by what
+// is derived from it: a callback that panics answers the request 500.
 // fn runs on another goroutine: it must not touch c or anything else
 // loop-owned, so copy what it needs first. When the executor's queue is
 // full the future fails at once with ioloop.ErrQueueFull, which Fail
@@ -198,5 +207,5 @@ func (c *Context) connectionClosed() {
 //		})
 func RunInExecutor[T any](c *Context, fn func() (T, error)) *concurrent.Future[T] {
 	c.Async()
-	return ioloop.RunInExecutor(c.app.executor, fn)
+	return Guard(c, ioloop.RunInExecutor(c.app.executor, fn))
 }

@@ -24,6 +24,7 @@ func (f ComponentFunc) Render(ctx context.Context, w io.Writer) error { return f
 // request fails with 500 instead.
 func (c *Context) Render(comp Component) {
 	if c.Finished() {
+		c.lateCall("Render")
 		return
 	}
 	mark := len(c.body)
@@ -42,6 +43,7 @@ func (c *Context) Render(comp Component) {
 // with 500 and is returned.
 func (c *Context) WriteJSON(v any) error {
 	if c.Finished() {
+		c.lateCall("WriteJSON")
 		return nil
 	}
 	if err := c.writeJSON(v); err != nil {

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -43,6 +45,10 @@ const (
 // response this small fits one packet either way.
 const staticMinCompressSize = 256
 
+// staticGzipLevel: files are compressed once, at load, so the smallest
+// output is worth the slowest level.
+const staticGzipLevel = gzip.BestCompression
+
 // StaticConfig configures NewStaticFiles. Every zero value means the
 // default stated on the field.
 type StaticConfig struct {
@@ -79,9 +85,17 @@ type StaticFile struct {
 	ModTime time.Time
 	// ContentType is the Content-Type, with charset=utf-8 for text.
 	ContentType string
-	// Compressible is whether the handler layer should offer gzip: a
-	// textual type, and at least staticMinCompressSize bytes.
+	// Compressible is whether the file has a gzip variant: a textual
+	// type, and at least staticMinCompressSize bytes.
 	Compressible bool
+	// Gzipped is the gzip variant of Content, compressed once when the
+	// file was loaded (nil unless Compressible). Serve hands it, never a
+	// fresh compression, to clients that accept gzip.
+	Gzipped []byte
+	// GzipETag is the gzip variant's strong entity tag, ETag with a
+	// "-gzip" suffix inside the quotes: a strong validator differs per
+	// encoding. Empty without a gzip variant.
+	GzipETag string
 }
 
 // StaticFiles serves the files of an fs.FS under a URL prefix, Tornado's
@@ -193,7 +207,7 @@ func loadStaticFile(fsys fs.FS, name string, fallbackModTime time.Time) (*Static
 	}
 	sum := sha256.Sum256(content)
 	contentType := staticContentType(name)
-	return &StaticFile{
+	file := &StaticFile{
 		Name:         name,
 		Content:      content,
 		ETag:         `"` + hex.EncodeToString(sum[:16]) + `"`,
@@ -201,7 +215,32 @@ func loadStaticFile(fsys fs.FS, name string, fallbackModTime time.Time) (*Static
 		ModTime:      modTime.UTC().Truncate(time.Second),
 		ContentType:  contentType,
 		Compressible: len(content) >= staticMinCompressSize && isCompressibleType(contentType),
-	}, nil
+	}
+	if file.Compressible {
+		// Kept even in the rare case it is not smaller: a stored variant
+		// means no response for this file is ever compressed on the loop.
+		if file.Gzipped, err = gzipStatic(content); err != nil {
+			return nil, fmt.Errorf("compress %s: %w", name, err)
+		}
+		file.GzipETag = file.ETag[:len(file.ETag)-1] + `-gzip"`
+	}
+	return file, nil
+}
+
+// gzipStatic compresses a file's content for its stored gzip variant.
+func gzipStatic(content []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, staticGzipLevel)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := zw.Write(content); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return bytes.Clone(buf.Bytes()), nil
 }
 
 // staticContentType picks a Content-Type from the file extension. The
@@ -385,6 +424,9 @@ type StaticRequest struct {
 	// IfNoneMatch and IfModifiedSince are the raw header values.
 	IfNoneMatch     string
 	IfModifiedSince string
+	// AcceptsGzip is whether the client's Accept-Encoding admits gzip
+	// (see AcceptsGzip): it then gets a file's stored gzip variant.
+	AcceptsGzip bool
 }
 
 // StaticResponse is the response Serve decided on, for the handler layer
@@ -394,7 +436,10 @@ type StaticResponse struct {
 	// ErrStaticIsDir) or 405 (a method other than GET or HEAD).
 	Status int
 	// Header holds the headers to set. For a 200 it includes
-	// Content-Length, which a handler that compresses the body must drop.
+	// Content-Length, of Body as it is; for the gzip variant it includes
+	// Content-Encoding: gzip, so a server that compresses responses
+	// leaves it alone. A file with a gzip variant gets Vary:
+	// Accept-Encoding in either form.
 	Header http.Header
 	// Body is the content to write: shared with every other response for
 	// the file, so it must not be modified. Nil for HEAD and for every
@@ -408,7 +453,10 @@ type StaticResponse struct {
 // Serve decides the response to a request for a static file: the file with
 // caching headers, a 304 when the client's copy is current, or an error
 // status. Versioned requests (Version equal to the file's current Version)
-// may be cached for a year; others get the configured short policy.
+// may be cached for a year; others get the configured short policy. A
+// client that accepts gzip gets the file's stored gzip variant, with its
+// own ETag (GzipETag); a cached copy of either variant revalidates to a
+// 304, which carries the tag of the variant the client asked for.
 func (s *StaticFiles) Serve(req StaticRequest) StaticResponse {
 	if req.Method != http.MethodGet && req.Method != http.MethodHead {
 		return StaticResponse{
@@ -429,24 +477,68 @@ func (s *StaticFiles) Serve(req StaticRequest) StaticResponse {
 	if req.Version != "" && req.Version == file.Version {
 		cacheControl = immutableCacheControl
 	}
+	gzipped := req.AcceptsGzip && file.Gzipped != nil
+	etag, body := file.ETag, file.Content
+	if gzipped {
+		etag, body = file.GzipETag, file.Gzipped
+	}
 	header := http.Header{
-		"Etag":          {file.ETag},
+		"Etag":          {etag},
 		"Last-Modified": {file.ModTime.Format(http.TimeFormat)},
 		"Cache-Control": {cacheControl},
 	}
-	if NotModified(file.ETag, file.ModTime, req.IfNoneMatch, req.IfModifiedSince) {
+	if file.Gzipped != nil {
+		header["Vary"] = []string{"Accept-Encoding"}
+	}
+	if NotModified(file.ETag, file.ModTime, req.IfNoneMatch, req.IfModifiedSince) ||
+		file.GzipETag != "" && etagListMatches(req.IfNoneMatch, file.GzipETag) {
 		return StaticResponse{Status: http.StatusNotModified, Header: header}
 	}
 	header["Content-Type"] = []string{file.ContentType}
-	header["Content-Length"] = []string{strconv.Itoa(len(file.Content))}
+	header["Content-Length"] = []string{strconv.Itoa(len(body))}
+	if gzipped {
+		header["Content-Encoding"] = []string{"gzip"}
+	}
 	// Never let a browser reinterpret a file as another type, say a
 	// user-influenced .txt as HTML.
 	header["X-Content-Type-Options"] = []string{"nosniff"}
 	response := StaticResponse{Status: http.StatusOK, Header: header}
 	if req.Method == http.MethodGet {
-		response.Body = file.Content
+		response.Body = body
 	}
 	return response
+}
+
+// AcceptsGzip reports whether Accept-Encoding field values admit gzip:
+// "gzip" or "*" listed with a q value above zero (RFC 9110 section
+// 12.5.3; the first of the two that is listed decides). No field, or a
+// list naming neither, means identity only.
+func AcceptsGzip(values []string) bool {
+	for _, value := range values {
+		for member := range strings.SplitSeq(value, ",") {
+			coding, params, _ := strings.Cut(member, ";")
+			coding = strings.TrimSpace(coding)
+			if !strings.EqualFold(coding, "gzip") && coding != "*" {
+				continue
+			}
+			return qAboveZero(params)
+		}
+	}
+	return false
+}
+
+// qAboveZero reads the weight of an Accept-Encoding member's parameters
+// (";q=0.5"): no weight means 1.
+func qAboveZero(params string) bool {
+	for param := range strings.SplitSeq(params, ";") {
+		name, value, ok := strings.Cut(strings.TrimSpace(param), "=")
+		if !ok || !strings.EqualFold(strings.TrimSpace(name), "q") {
+			continue
+		}
+		q, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		return err == nil && q > 0
+	}
+	return true
 }
 
 // NotModified reports whether a GET or HEAD with these conditional headers

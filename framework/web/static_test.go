@@ -2,9 +2,12 @@ package web
 
 import (
 	"bytes"
+	"compress/gzip"
 	"errors"
+	"io"
 	"io/fs"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -304,6 +307,7 @@ func TestStaticFilesServe(t *testing.T) {
 					"Content-Type":           {"text/css; charset=utf-8"},
 					"Content-Length":         {"400"},
 					"X-Content-Type-Options": {"nosniff"},
+					"Vary":                   {"Accept-Encoding"}, // the file has a gzip variant
 				}
 				if !equalHeaders(resp.Header, want) {
 					t.Errorf("headers %v\nwant %v", resp.Header, want)
@@ -459,6 +463,69 @@ func etagListWellFormed(list string) bool {
 		var ok bool
 		if _, list, ok = scanETag(list); !ok {
 			return false
+		}
+	}
+}
+
+// TestStaticFilesServeGzipVariant: a client that accepts gzip gets the
+// variant compressed at load, the same bytes on every request (no
+// compression per request), with its own ETag and length; either
+// variant's tag revalidates.
+func TestStaticFilesServeGzipVariant(t *testing.T) {
+	s := testStatic(t)
+	css, _ := s.Lookup("css/app.css")
+	if css.Gzipped == nil || css.GzipETag != strings.TrimSuffix(css.ETag, `"`)+`-gzip"` {
+		t.Fatalf("no gzip variant stored at load: %d bytes, tag %q", len(css.Gzipped), css.GzipETag)
+	}
+	req := StaticRequest{Method: "GET", Path: "/static/css/app.css", AcceptsGzip: true}
+	first, second := s.Serve(req), s.Serve(req)
+	if first.Status != 200 || first.Header.Get("Content-Encoding") != "gzip" || first.Header.Get("Etag") != css.GzipETag ||
+		first.Header.Get("Vary") != "Accept-Encoding" || first.Header.Get("Content-Length") != strconv.Itoa(len(css.Gzipped)) {
+		t.Fatalf("gzip response: %d %v", first.Status, first.Header)
+	}
+	if &first.Body[0] != &css.Gzipped[0] || &second.Body[0] != &css.Gzipped[0] {
+		t.Fatal("the gzip body is not the variant stored at load: compressed per request")
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(first.Body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain, err := io.ReadAll(zr); err != nil || !bytes.Equal(plain, css.Content) {
+		t.Fatalf("gzip variant decompresses to %d bytes, %v; want the file", len(plain), err)
+	}
+	for _, tag := range []string{css.GzipETag, css.ETag, "W/" + css.GzipETag} {
+		resp := s.Serve(StaticRequest{Method: "GET", Path: req.Path, AcceptsGzip: true, IfNoneMatch: tag})
+		if resp.Status != 304 || resp.Header.Get("Etag") != css.GzipETag {
+			t.Errorf("If-None-Match %s: %d %v; want 304 with the gzip tag", tag, resp.Status, resp.Header)
+		}
+	}
+	small, _ := s.Lookup("app.js")
+	if small.Gzipped != nil {
+		t.Errorf("%s (%d bytes) got a gzip variant; files under %d bytes stay identity", small.Name, len(small.Content), staticMinCompressSize)
+	}
+}
+
+func TestAcceptsGzip(t *testing.T) {
+	tests := []struct {
+		values []string
+		want   bool
+	}{
+		{nil, false},
+		{[]string{""}, false},
+		{[]string{"gzip"}, true},
+		{[]string{"GZIP"}, true},
+		{[]string{"deflate, gzip;q=0.8"}, true},
+		{[]string{"br", "gzip"}, true},
+		{[]string{"gzip;q=0"}, false},
+		{[]string{"gzip; q=0.000"}, false},
+		{[]string{"*"}, true},
+		{[]string{"*;q=0"}, false},
+		{[]string{"identity"}, false},
+		{[]string{"x-gzip"}, false},
+	}
+	for _, tc := range tests {
+		if got := AcceptsGzip(tc.values); got != tc.want {
+			t.Errorf("AcceptsGzip(%q) = %v; want %v", tc.values, got, tc.want)
 		}
 	}
 }
