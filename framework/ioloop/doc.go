@@ -28,5 +28,8 @@
 // Goroutines: AddCallback, Stop, Stats, OpenConns, NewExecutor and
 // Executor.Stats are safe from any goroutine. Everything else is loop-only:
 // call it from code running on the loop (or before Run starts). In -race
-// builds AssertOnLoop checks this, and loop-only methods call it.
+// builds AssertOnLoop checks this, and loop-only methods call it; -race
+// builds also tell the race detector which bytes each socket read and
+// write touched (rawio_race.go), so a buffer shared with another goroutine
+// while the loop reads into it or writes from it is reported.
 package ioloop
