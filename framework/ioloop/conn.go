@@ -82,7 +82,8 @@ func (o ListenOptions) backlog() int {
 func (l *Loop) OpenConns() int { return int(l.openConns.Load()) }
 
 // fdHandler is what the poller dispatches readiness to: a *Conn or a
-// *Listener (the portable backend delivers through callbacks instead).
+// *Listener, on either backend (the portable one posts its goroutines'
+// results to a ready list that the loop dispatches like epoll's events).
 type fdHandler interface {
 	handleEvents(Events)
 	describe() string // for slow-callback and panic logs
@@ -94,6 +95,17 @@ type fdHandler interface {
 // connections then hold no closure each.
 type EventHandler interface {
 	HandleEvents(Events)
+}
+
+// HandlerDescriber is implemented by an EventHandler that can say which
+// user code it is about to run (a stream names its pending read's
+// callback). The loop asks only when it logs or records the handler, as
+// slow or as having panicked, so the answer may cost a formatted string;
+// it is asked after the handler returned, so it should describe what the
+// handler last ran even if the connection has since closed. Without it a
+// handler is named by its type, or an EventHandlerFunc by its function.
+type HandlerDescriber interface {
+	DescribeHandler() string
 }
 
 // EventHandlerFunc adapts a function to EventHandler.
@@ -108,6 +120,10 @@ func (f EventHandlerFunc) HandleEvents(ev Events) { f(ev) }
 // also holds the epoll backend's descriptor, because there it packs into
 // the padding: the whole epoll Conn is this struct, 32 bytes, one half of
 // a cache line. Loop-owned.
+//
+// Close keeps handler (no event reaches a closed Conn, the poller has
+// forgotten it) so that a handler that closed its own connection is still
+// named in the slow-handler record and panic log of that very dispatch.
 type connCore struct {
 	handler EventHandler
 	loop    *Loop
@@ -129,15 +145,25 @@ func (r *connCore) deliver(ev Events) {
 // arrived before it. Loop-only.
 func (r *connCore) SetHandler(h EventHandler) {
 	r.handler = h
-	if ev := r.pending; ev != 0 && h != nil {
+	if ev := r.pending; ev != 0 && h != nil && !r.closed {
 		r.pending = 0
 		h.HandleEvents(ev)
 	}
 }
 
+// describe names the handler for slow-handler records and panic logs.
 func (r *connCore) describe() string {
-	if f, ok := r.handler.(EventHandlerFunc); ok {
-		return "conn handler " + funcName(f)
+	return describeHandler(r.handler)
+}
+
+func describeHandler(h EventHandler) string {
+	switch h := h.(type) {
+	case nil:
+		return "conn handler (none set)"
+	case HandlerDescriber:
+		return h.DescribeHandler()
+	case EventHandlerFunc:
+		return "conn handler " + FuncName(h)
 	}
-	return fmt.Sprintf("conn handler %T", r.handler)
+	return fmt.Sprintf("conn handler %T", h)
 }

@@ -142,7 +142,6 @@ func (c *Conn) Close() error {
 	c.closed = true
 	c.loop.poller.forget(int(c.fd))
 	c.loop.openConns.Add(-1)
-	c.handler = nil
 	if err := unix.Close(int(c.fd)); err != nil {
 		return fmt.Errorf("close: %w", err)
 	}
@@ -300,7 +299,7 @@ func (ln *Listener) SetAcceptHandler(fn func(*Conn)) {
 	}
 }
 
-func (ln *Listener) describe() string { return "accept handler " + funcName(ln.onAccept) }
+func (ln *Listener) describe() string { return "accept handler " + FuncName(ln.onAccept) }
 
 func (ln *Listener) handleEvents(ev Events) {
 	if ev&Readable == 0 {

@@ -56,23 +56,14 @@ func (l *Loop) newConn(nc net.Conn) *Conn {
 	return c
 }
 
+// readLoop reads a chunk at a time and posts it to the loop, then waits
+// until the loop has consumed it: at most one chunk per connection is in
+// memory, as the loop's backpressure.
 func (c *Conn) readLoop() {
 	buf := make([]byte, portableChunk)
 	for {
 		n, err := c.nc.Read(buf)
-		chunk := buf[:n]
-		c.loop.AddCallback(func() {
-			if c.closed {
-				return
-			}
-			c.readBuf, c.readOff = chunk, 0
-			if err != nil {
-				c.readErr = err
-				c.deliver(Readable | Hangup)
-				return
-			}
-			c.deliver(Readable)
-		})
+		c.loop.poller.post(readyEvent{target: c, kind: readDone, chunk: buf[:n], err: err})
 		if err != nil {
 			return
 		}
@@ -98,14 +89,35 @@ func (c *Conn) writeLoop() {
 		} else {
 			_, err = c.nc.Write(chunk)
 		}
-		c.loop.AddCallback(func() { c.writeDone(err) })
+		c.loop.poller.post(readyEvent{target: c, kind: writeDone, err: err})
 	}
 }
 
-func (c *Conn) writeDone(err error) {
+// apply takes a posted chunk or write completion into the loop-owned
+// state and says which events the handler gets.
+func (c *Conn) apply(ev *readyEvent) Events {
 	if c.closed {
-		return
+		return 0
 	}
+	switch ev.kind {
+	case readDone:
+		c.readBuf, c.readOff = ev.chunk, 0
+		if ev.err != nil {
+			c.readErr = ev.err
+			return Readable | Hangup
+		}
+		return Readable
+	case writeDone:
+		return c.writeDone(ev.err)
+	}
+	return 0
+}
+
+func (c *Conn) handleEvents(ev Events) { c.deliver(ev) }
+
+// writeDone records a finished write and hands over a CloseWrite that
+// waited for it.
+func (c *Conn) writeDone(err error) Events {
 	c.writeBusy = false
 	if err != nil && c.writeErr == nil {
 		c.writeErr = fmt.Errorf("write: %w", err)
@@ -115,10 +127,9 @@ func (c *Conn) writeDone(err error) {
 		c.writeCh <- nil
 	}
 	if err != nil {
-		c.deliver(Writable | Hangup)
-		return
+		return Writable | Hangup
 	}
-	c.deliver(Writable)
+	return Writable
 }
 
 // Read copies from the chunk the reader goroutine handed over.
@@ -153,6 +164,9 @@ func (c *Conn) Write(p []byte) (int, error) {
 	}
 	if c.writeErr != nil {
 		return 0, c.writeErr
+	}
+	if len(p) == 0 {
+		return 0, nil
 	}
 	if c.writeBusy || c.shutdownPending {
 		return 0, ErrWouldBlock
@@ -204,7 +218,6 @@ func (c *Conn) Close() error {
 		return nil
 	}
 	c.closed = true
-	c.handler = nil
 	c.loop.openConns.Add(-1)
 	close(c.done)
 	if c.writeBusy {
@@ -261,6 +274,9 @@ func (l *Loop) Listen(network, address string, opts ListenOptions) (*Listener, e
 	return ln, nil
 }
 
+// acceptLoop accepts on its own goroutine and posts each connection to
+// the loop. When accepting fails (out of descriptors, say) it pauses for
+// acceptRetryDelay, so a persistent error neither spins nor floods the log.
 func (ln *Listener) acceptLoop() {
 	for {
 		nc, err := ln.nl.Accept()
@@ -268,21 +284,43 @@ func (ln *Listener) acceptLoop() {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
-			ln.loop.opts.Logger.Warn("ioloop: accept failed", "error", err)
+			ln.loop.opts.Logger.Warn("ioloop: accept paused", "error", err, "retry_in", acceptRetryDelay)
+			time.Sleep(acceptRetryDelay)
 			continue
 		}
-		ln.loop.AddCallback(func() {
-			if ln.closed {
-				nc.Close()
-				return
-			}
-			c := ln.loop.newConn(nc)
-			if ln.onAccept == nil {
-				ln.waiting = append(ln.waiting, c)
-				return
-			}
-			ln.onAccept(c)
-		})
+		ln.loop.poller.post(readyEvent{target: ln, kind: accepted, nc: nc})
+	}
+}
+
+// apply registers a posted connection with the loop and queues it for the
+// accept handler.
+func (ln *Listener) apply(ev *readyEvent) Events {
+	if ln.closed {
+		ev.nc.Close()
+		return 0
+	}
+	ln.waiting = append(ln.waiting, ln.loop.newConn(ev.nc))
+	return Readable
+}
+
+func (ln *Listener) handleEvents(Events) {
+	if ln.onAccept != nil {
+		ln.acceptSome()
+	}
+}
+
+func (ln *Listener) describe() string { return "accept handler " + FuncName(ln.onAccept) }
+
+// acceptSome hands the waiting connections to the accept handler.
+func (ln *Listener) acceptSome() {
+	for len(ln.waiting) > 0 && !ln.closed && ln.onAccept != nil {
+		c := ln.waiting[0]
+		ln.waiting[0] = nil
+		ln.waiting = ln.waiting[1:]
+		ln.onAccept(c)
+	}
+	if len(ln.waiting) == 0 {
+		ln.waiting = nil
 	}
 }
 
@@ -292,19 +330,20 @@ func (ln *Listener) Addr() net.Addr { return ln.nl.Addr() }
 // SetAcceptHandler starts handing accepted connections to fn.
 func (ln *Listener) SetAcceptHandler(fn func(*Conn)) {
 	ln.onAccept = fn
-	waiting := ln.waiting
-	ln.waiting = nil
-	for _, c := range waiting {
-		fn(c)
-	}
+	ln.acceptSome()
 }
 
-// Close stops accepting.
+// Close stops accepting; connections accepted but not yet handed to the
+// accept handler are closed.
 func (ln *Listener) Close() error {
 	if ln.closed {
 		return nil
 	}
 	ln.closed = true
+	for _, c := range ln.waiting {
+		c.Close()
+	}
+	ln.waiting = nil
 	return ln.nl.Close()
 }
 

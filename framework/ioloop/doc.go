@@ -15,15 +15,19 @@
 // adds a callback. The loop sleeps by parking in Go's scheduler on the
 // epoll descriptor, never by blocking a thread. Elsewhere (or on Linux with
 // -tags ioloop_portable) a portable backend with the same API drives each
-// connection with a reader and a writer goroutine that hand bytes to the
-// loop. conn.go states the contract both backends meet.
+// connection with a reader and a writer goroutine that post bytes to a
+// ready list the loop dispatches like epoll's events. conn.go states the
+// contract both backends meet.
 //
 // Each iteration of Run: take the queued callbacks and run them; fire the
 // timers that are due; collect ready I/O (sleeping until the next timer if
 // nothing is queued) and run the handlers. A panic in any of them is
 // recovered and logged with its stack, and the loop goes on. Stats reports
-// the loop's health: callbacks run, loop lag percentiles, busy fraction,
-// executor queues, open connections and slow callbacks.
+// the loop's health: callbacks run, loop lag percentiles (callbacks, timers
+// and I/O), the busy fraction with the I/O handlers' share, the callback
+// queue and pending timers, executor queues, open connections and slow
+// callbacks and handlers, named by the user's code (an I/O handler can
+// name the callback it runs by implementing HandlerDescriber).
 //
 // Goroutines: AddCallback, Stop, Stats, OpenConns, NewExecutor and
 // Executor.Stats are safe from any goroutine. Everything else is loop-only:

@@ -17,8 +17,9 @@ var ErrLoopClosed = errors.New("ioloop: loop closed")
 
 // Options configures a Loop. The zero value is ready to use.
 type Options struct {
-	// SlowCallback is how long one callback may hold the loop before it is
-	// logged and recorded as slow. Zero means 100ms; negative disables.
+	// SlowCallback is how long one callback, timer or I/O handler may hold
+	// the loop before it is logged and recorded as slow. Zero means 100ms;
+	// negative disables.
 	SlowCallback time.Duration
 	// ExecutorWorkers is the worker count of the default executor. Zero
 	// means 4 per CPU: the default executor is for short blocking calls.
@@ -134,12 +135,17 @@ func (l *Loop) Run() error {
 	l.loopGoroutine.Store(goroutineID())
 	defer l.loopGoroutine.Store(0)
 
+	// Each step is timed for Stats, reusing timestamps across steps so the
+	// accounting costs no extra clock reads: the end of one iteration's
+	// I/O dispatch is the start of the next iteration.
+	now := time.Now()
+	lastLook := now // when the loop last collected ready I/O
 	for {
 		// 1. Take the callbacks queued so far. Callbacks they add wait for
 		// the next iteration, so a callback that re-adds itself cannot
 		// starve timers and I/O.
+		iterationStart := now
 		batch, queuedAt, stopping := l.takeQueue()
-		iterationStart := time.Now()
 		if len(batch) > 0 {
 			l.stats.recordLag(iterationStart.Sub(queuedAt))
 		}
@@ -153,15 +159,44 @@ func (l *Loop) Run() error {
 		l.runDueTimers(time.Now())
 
 		// 3. Sleep in the poller until I/O, the next timer, or a wake-up
-		// from AddCallback, then run the I/O handlers it reports. The
-		// sleep handshake (sleeping, wakeSent) lives in pollOnce.
-		busy := time.Since(iterationStart)
-		waited, err := l.pollOnce()
+		// from AddCallback. The sleep handshake (sleeping, wakeSent) lives
+		// in pollWait. Only the sleep counts as idle.
+		sleepStart := time.Now()
+		slept, err := l.pollWait()
 		if err != nil {
 			return fmt.Errorf("ioloop: poll: %w", err)
 		}
-		l.stats.recordIteration(busy, waited)
+
+		// 4. Run the handlers of the ready I/O. Their time is busy time,
+		// and how long the I/O waited for them is loop lag.
+		ioStart := time.Now()
+		l.dispatchReady(ioStart, slept, lastLook)
+		lastLook = ioStart
+		now = time.Now()
+		l.stats.recordIteration(now, sleepStart.Sub(iterationStart), ioStart.Sub(sleepStart), now.Sub(ioStart))
 	}
+}
+
+// dispatchReady runs the handlers of the I/O the poller collected and
+// samples its lag: one sample per batch, how long the batch's readiness
+// had been waiting when the loop turned to it. The portable backend knows
+// when its first event was posted. Epoll does not say when a socket became
+// ready, so the sample is bounded from above: zero when the events woke
+// the sleeping loop, else the time since the loop last looked, since the
+// events came in while it was busy with other work.
+func (l *Loop) dispatchReady(ioStart time.Time, slept bool, lastLook time.Time) {
+	n, readySince := l.poller.dispatch(l)
+	if n == 0 {
+		return
+	}
+	l.stats.ioEvents.Add(uint64(n))
+	if readySince.IsZero() {
+		readySince = lastLook
+		if slept {
+			readySince = ioStart
+		}
+	}
+	l.stats.recordLag(ioStart.Sub(readySince))
 }
 
 // takeQueue swaps the queue out under the lock, returning the batch, when
@@ -207,9 +242,10 @@ func (l *Loop) drainForStop() {
 	l.mu.Unlock()
 }
 
-// pollOnce blocks in the poller until something is ready, then dispatches
-// the ready I/O handlers. It returns how long it slept.
-func (l *Loop) pollOnce() (time.Duration, error) {
+// pollWait blocks in the poller until something is ready or the next
+// timer is due, leaving the ready I/O for dispatchReady. It reports
+// whether it had to sleep (nothing was ready when it looked).
+func (l *Loop) pollWait() (bool, error) {
 	timeout := l.pollTimeout()
 	l.mu.Lock()
 	if len(l.queue) > 0 || l.stopping {
@@ -220,15 +256,13 @@ func (l *Loop) pollOnce() (time.Duration, error) {
 	l.sleeping = timeout != 0
 	l.mu.Unlock()
 
-	start := time.Now()
-	err := l.poller.wait(l, timeout)
-	waited := time.Since(start)
+	slept, err := l.poller.wait(timeout)
 
 	l.mu.Lock()
 	l.sleeping = false
 	l.wakeSent = false
 	l.mu.Unlock()
-	return waited, err
+	return slept, err
 }
 
 // pollTimeout is how long the poller may sleep: until the next timer, or
@@ -253,10 +287,10 @@ func (l *Loop) runProtected(fn func()) {
 		if r := recover(); r != nil {
 			l.stats.panics.Add(1)
 			l.opts.Logger.Error("ioloop: callback panicked",
-				"panic", r, "callback", funcName(fn), "stack", string(debug.Stack()))
+				"panic", r, "callback", FuncName(fn), "stack", string(debug.Stack()))
 		}
 		if d := time.Since(start); l.opts.SlowCallback > 0 && d > l.opts.SlowCallback {
-			where := funcName(fn)
+			where := FuncName(fn)
 			l.stats.recordSlow(start, d, where)
 			l.opts.Logger.Warn("ioloop: slow callback", "duration", d, "callback", where)
 		}
@@ -264,11 +298,24 @@ func (l *Loop) runProtected(fn func()) {
 	fn()
 }
 
-// funcName names a function value by where it was defined, e.g.
-// "chat/framework/iostream.(*Stream).Write.func1", so a slow or panicking
-// closure can be traced to its source. It runs only on those rare paths.
-func funcName(fn any) string {
-	pc := reflect.ValueOf(fn).Pointer()
+// FuncName names a function value by where it was defined, e.g.
+// "chat/framework/iostream.(*Stream).Write.func1 (/src/stream.go:120)", so
+// a slow or panicking closure can be traced to its source. The loop uses it
+// only on those rare paths, and so should others (a HandlerDescriber naming
+// the callback it runs): it costs a symbol lookup and a formatted string.
+// fn must be a function value; nil gives "nil". Safe from any goroutine.
+func FuncName(fn any) string {
+	if fn == nil {
+		return "nil"
+	}
+	v := reflect.ValueOf(fn)
+	if v.Kind() != reflect.Func {
+		return fmt.Sprintf("%T (not a function)", fn)
+	}
+	if v.IsNil() {
+		return "nil"
+	}
+	pc := v.Pointer()
 	if f := runtime.FuncForPC(pc); f != nil {
 		file, line := f.FileLine(pc)
 		return fmt.Sprintf("%s (%s:%d)", f.Name(), file, line)

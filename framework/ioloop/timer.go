@@ -23,6 +23,7 @@ func (t *Timer) Cancel() bool {
 	}
 	t.loop.AssertOnLoop()
 	heap.Remove(&t.loop.timers, t.index)
+	t.loop.stats.timers.Add(-1)
 	t.fn = nil
 	return true
 }
@@ -40,6 +41,7 @@ func (l *Loop) CallAt(deadline time.Time, fn func()) *Timer {
 	l.timerSeq++
 	t := &Timer{loop: l, deadline: deadline, seq: l.timerSeq, fn: fn}
 	heap.Push(&l.timers, t)
+	l.stats.timers.Add(1)
 	return t
 }
 
@@ -74,7 +76,10 @@ func (l *Loop) runDueTimers(now time.Time) {
 		l.runProtected(fn)
 		fired++
 	}
-	l.stats.timersRun.Add(uint64(fired))
+	if fired > 0 {
+		l.stats.timersRun.Add(uint64(fired))
+		l.stats.timers.Add(-int64(fired))
+	}
 }
 
 // timerHeap is a min-heap of timers by (deadline, seq); it implements
