@@ -87,6 +87,7 @@ func (l *Loop) OpenConns() int { return int(l.openConns.Load()) }
 type fdHandler interface {
 	handleEvents(Events)
 	describe() string // for slow-callback and panic logs
+	Close() error     // the loop's Close closes what is still registered
 }
 
 // EventHandler receives a connection's readiness events. HandleEvents runs

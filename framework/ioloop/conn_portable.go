@@ -51,6 +51,7 @@ func (l *Loop) newConn(nc net.Conn) *Conn {
 		writeCh:  make(chan []byte, 1),
 	}
 	l.openConns.Add(1)
+	l.poller.registered[c] = struct{}{}
 	go c.readLoop()
 	go c.writeLoop()
 	return c
@@ -219,6 +220,7 @@ func (c *Conn) Close() error {
 	}
 	c.closed = true
 	c.loop.openConns.Add(-1)
+	delete(c.loop.poller.registered, c)
 	close(c.done)
 	if c.writeBusy {
 		c.nc.SetWriteDeadline(time.Now().Add(closeWriteGrace))
@@ -270,6 +272,7 @@ func (l *Loop) Listen(network, address string, opts ListenOptions) (*Listener, e
 		return nil, fmt.Errorf("listen %s: %w", address, err)
 	}
 	ln := &Listener{loop: l, nl: nl}
+	l.poller.registered[ln] = struct{}{}
 	go ln.acceptLoop()
 	return ln, nil
 }
@@ -340,6 +343,7 @@ func (ln *Listener) Close() error {
 		return nil
 	}
 	ln.closed = true
+	delete(ln.loop.poller.registered, ln)
 	for _, c := range ln.waiting {
 		c.Close()
 	}
@@ -357,13 +361,16 @@ func (l *Loop) Dial(network, address string, opts DialOptions) *concurrent.Futur
 			d.LocalAddr = opts.LocalAddr
 		}
 		nc, err := d.Dial(network, address)
-		l.AddCallback(func() {
+		queued := l.addCallback(func() {
 			if err != nil {
 				future.Fail(fmt.Errorf("dial %s: %w", address, err))
 				return
 			}
 			future.Resolve(l.newConn(nc))
 		})
+		if !queued && nc != nil {
+			nc.Close() // the loop closed while connecting
+		}
 	}()
 	return future
 }

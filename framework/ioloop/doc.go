@@ -29,8 +29,21 @@
 // callbacks and handlers, named by the user's code (an I/O handler can
 // name the callback it runs by implementing HandlerDescriber).
 //
-// Goroutines: AddCallback, Stop, Stats, OpenConns, NewExecutor and
-// Executor.Stats are safe from any goroutine. Everything else is loop-only:
+// Lifecycle: a loop is new, running (inside Run), stopped (Run returned
+// after Stop; it may run again) or closed. Close stops a running loop and
+// waits for Run to return, then closes what is still registered and
+// releases the executors and the poller, so the shutdown to copy is
+//
+//	loop, err := ioloop.New(ioloop.Options{})
+//	...
+//	go loop.Run()
+//	defer loop.Close()
+//
+// Callbacks added after Close are dropped and counted, never queued.
+//
+// Goroutines: AddCallback, Stop, Close (except on the loop goroutine),
+// Stats, OpenConns, NewExecutor and Executor.Stats are safe from any
+// goroutine. Everything else is loop-only:
 // call it from code running on the loop (or before Run starts). In -race
 // builds AssertOnLoop checks this, and loop-only methods call it; -race
 // builds also tell the race detector which bytes each socket read and

@@ -49,10 +49,27 @@ func (o Options) withDefaults() Options {
 // Loop is the event loop: Tornado's IOLoop. One goroutine, the one that
 // calls Run, runs every callback, timer and I/O handler, one at a time.
 //
-// AddCallback and Stop are safe from any goroutine, and so are Stats and
-// the executor methods documented as such. Every other method must be
-// called on the loop goroutine (or before Run starts, while only one
-// goroutine knows the loop).
+// AddCallback and Stop are safe from any goroutine, and so are Close,
+// Stats and the executor methods documented as such. Every other method
+// must be called on the loop goroutine (or before Run starts, while only
+// one goroutine knows the loop).
+//
+// A loop's life has four states:
+//
+//   - new: after New. Callbacks, timers, listeners and connections may be
+//     set up; nothing runs yet.
+//   - running: while Run runs, on the goroutine that called it.
+//   - stopped: Run has returned after Stop. Everything registered stays
+//     as it was, and Run may be called again.
+//   - closed: after Close, for good. Close stops a running loop and waits
+//     for Run to return, so `go loop.Run(); defer loop.Close()` is a
+//     complete shutdown (a deferred Stop before it is harmless). It then
+//     closes every connection and listener still registered (their
+//     handlers are not called), drops pending timers and queued callbacks,
+//     stops the executors' workers (after the jobs they hold finish) and
+//     releases the poller. Afterwards Run returns ErrLoopClosed and
+//     AddCallback drops its callback, counted in Stats.DroppedCallbacks,
+//     so a goroutine that outlives the loop cannot grow it.
 type Loop struct {
 	opts   Options
 	poller *poller // per-OS: epoll on Linux, a wait on a channel elsewhere
@@ -64,6 +81,7 @@ type Loop struct {
 	sleeping      bool      // the loop is blocked (or about to block) in the poller
 	wakeSent      bool      // a wake-up is on its way; further adders need not send one
 	stopping      bool
+	queueClosed   bool // Close has run: AddCallback drops
 	running       atomic.Bool
 	closed        atomic.Bool
 	loopGoroutine atomic.Uint64 // id of the goroutine in Run; checked under -race
@@ -75,6 +93,12 @@ type Loop struct {
 	executors     []*Executor
 	stats         statsRecorder
 	openConns     atomic.Int64
+
+	// lifeMu guards the lifecycle: the running and closed flags change
+	// under it, and runDone is closed when the current Run returns.
+	lifeMu   sync.Mutex
+	runDone  chan struct{}
+	closedCh chan struct{} // closed by Close, for RunSync's waiters
 }
 
 // New creates a loop. It does not start it: call Run on the goroutine that
@@ -85,7 +109,7 @@ func New(opts Options) (*Loop, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ioloop: create poller: %w", err)
 	}
-	l := &Loop{opts: opts, poller: p}
+	l := &Loop{opts: opts, poller: p, closedCh: make(chan struct{})}
 	l.stats.init()
 	l.defaultExec = l.NewExecutor("default", opts.ExecutorWorkers, opts.ExecutorQueue)
 	return l, nil
@@ -94,26 +118,39 @@ func New(opts Options) (*Loop, error) {
 // AddCallback schedules fn to run on the loop goroutine in a later
 // iteration. It is safe to call from any goroutine: it is the one way into
 // the loop from outside. Callbacks run in the order they were added.
-// Callbacks added after Close never run.
-func (l *Loop) AddCallback(fn func()) {
+// After Close, fn is dropped (never run) and counted in
+// Stats.DroppedCallbacks; callbacks still queued when Close runs are
+// dropped the same way.
+func (l *Loop) AddCallback(fn func()) { l.addCallback(fn) }
+
+// addCallback is AddCallback reporting whether fn was queued (false: the
+// loop is closed).
+func (l *Loop) addCallback(fn func()) bool {
 	l.mu.Lock()
+	if l.queueClosed {
+		l.mu.Unlock()
+		l.stats.droppedCallbacks.Add(1)
+		return false
+	}
 	if len(l.queue) == 0 {
 		l.queueSince = time.Now()
 	}
 	l.queue = append(l.queue, fn)
-	wake := l.sleeping && !l.wakeSent
-	if wake {
+	if l.sleeping && !l.wakeSent {
+		// Woken under the lock, at most once per sleep, so that Close
+		// (which takes the lock before releasing the poller) cannot close
+		// the wake-up descriptor under a write to it.
 		l.wakeSent = true
-	}
-	l.mu.Unlock()
-	if wake {
 		l.poller.wake()
 	}
+	l.mu.Unlock()
+	return true
 }
 
 // Stop asks the loop to return from Run. Callbacks already queued still run
 // (and those they queue in turn, for a bounded number of rounds); timers
-// and I/O are not waited for. Safe from any goroutine.
+// and I/O are not waited for. Safe from any goroutine. Stop before Run
+// makes the next Run return as soon as it has run the queued callbacks.
 func (l *Loop) Stop() {
 	l.AddCallback(func() {
 		l.mu.Lock()
@@ -122,18 +159,14 @@ func (l *Loop) Stop() {
 	})
 }
 
-// Run runs the loop on the calling goroutine until Stop. Every callback,
-// timer and I/O handler runs inside Run.
+// Run runs the loop on the calling goroutine until Stop (or Close). Every
+// callback, timer and I/O handler runs inside Run. It returns
+// ErrLoopClosed after Close, and an error if the loop is already running.
 func (l *Loop) Run() error {
-	if l.closed.Load() {
-		return ErrLoopClosed
+	if err := l.beginRun(); err != nil {
+		return err
 	}
-	if !l.running.CompareAndSwap(false, true) {
-		return errors.New("ioloop: Run called while the loop is running")
-	}
-	defer l.running.Store(false)
-	l.loopGoroutine.Store(goroutineID())
-	defer l.loopGoroutine.Store(0)
+	defer l.endRun()
 
 	// Each step is timed for Stats, reusing timestamps across steps so the
 	// accounting costs no extra clock reads: the end of one iteration's
@@ -197,6 +230,31 @@ func (l *Loop) dispatchReady(ioStart time.Time, slept bool, lastLook time.Time) 
 		}
 	}
 	l.stats.recordLag(ioStart.Sub(readySince))
+}
+
+// beginRun moves the loop to running, or says why it cannot run.
+func (l *Loop) beginRun() error {
+	l.lifeMu.Lock()
+	defer l.lifeMu.Unlock()
+	if l.closed.Load() {
+		return ErrLoopClosed
+	}
+	if l.running.Load() {
+		return errors.New("ioloop: Run called while the loop is running")
+	}
+	l.running.Store(true)
+	l.loopGoroutine.Store(goroutineID())
+	l.runDone = make(chan struct{})
+	return nil
+}
+
+// endRun moves the loop to stopped and releases Close's wait.
+func (l *Loop) endRun() {
+	l.lifeMu.Lock()
+	defer l.lifeMu.Unlock()
+	l.loopGoroutine.Store(0)
+	l.running.Store(false)
+	close(l.runDone)
 }
 
 // takeQueue swaps the queue out under the lock, returning the batch, when
@@ -323,15 +381,41 @@ func FuncName(fn any) string {
 	return "unknown"
 }
 
-// Close releases the poller and stops the executors' workers. Call it after
-// Run has returned. Queued callbacks that have not run are dropped.
+// Close ends the loop for good; see Loop for the lifecycle. If Run is in
+// progress, Close stops it and waits for it to return. It then closes the
+// connections and listeners still registered, drops pending timers and
+// queued callbacks, stops the executors' workers (waiting for the jobs in
+// hand) and releases the poller. Safe from any goroutine except the loop
+// goroutine itself, where it would wait for its own return: there it
+// returns an error and does nothing (call Stop, and Close after Run
+// returns). Closing twice is harmless.
 func (l *Loop) Close() error {
-	if l.running.Load() {
-		return errors.New("ioloop: Close called while the loop is running; Stop it first")
+	if !l.stopForClose() {
+		return errors.New("ioloop: Close called on the loop goroutine; call Stop, then Close after Run returns")
 	}
-	if !l.closed.CompareAndSwap(false, true) {
+	l.lifeMu.Lock()
+	if l.closed.Load() {
+		l.lifeMu.Unlock()
 		return nil
 	}
+	l.closed.Store(true)
+	l.lifeMu.Unlock()
+
+	l.mu.Lock()
+	l.queueClosed = true
+	l.stats.droppedCallbacks.Add(uint64(len(l.queue)))
+	l.queue, l.spareQueue = nil, nil
+	l.mu.Unlock()
+	close(l.closedCh)
+
+	// Run has returned and cannot start again: the loop-owned state is
+	// this goroutine's now.
+	l.poller.closeRegistered()
+	for _, t := range l.timers {
+		t.index, t.fn = -1, nil
+	}
+	l.timers = nil
+	l.stats.timers.Store(0)
 	l.executorsMu.Lock()
 	for _, ex := range l.executors {
 		ex.shutdown()
@@ -340,7 +424,29 @@ func (l *Loop) Close() error {
 	return l.poller.close()
 }
 
-// Running reports whether Run is in progress. Safe from any goroutine.
+// stopForClose makes sure Run is not running, stopping it and waiting for
+// it if need be, with lifeMu held only between waits. It reports false
+// when called on the loop goroutine, which cannot wait for itself.
+func (l *Loop) stopForClose() bool {
+	for {
+		l.lifeMu.Lock()
+		if !l.running.Load() {
+			l.lifeMu.Unlock()
+			return true
+		}
+		if l.loopGoroutine.Load() == goroutineID() {
+			l.lifeMu.Unlock()
+			return false
+		}
+		done := l.runDone
+		l.lifeMu.Unlock()
+		l.Stop()
+		<-done
+	}
+}
+
+// Running reports whether Run is in progress (the running state). Safe
+// from any goroutine.
 func (l *Loop) Running() bool { return l.running.Load() }
 
 // Logger returns the loop's logger, for packages built on the loop.

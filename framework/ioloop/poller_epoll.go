@@ -229,6 +229,16 @@ func epollToEvents(e uint32) Events {
 	return out
 }
 
+// closeRegistered closes every connection and listener still registered,
+// for the loop's Close. Each one's Close forgets its fd.
+func (p *poller) closeRegistered() {
+	for _, h := range p.handlers {
+		if h != nil {
+			h.Close()
+		}
+	}
+}
+
 func (p *poller) close() error {
 	unix.Close(p.wakefd)
 	return p.epollFile.Close()

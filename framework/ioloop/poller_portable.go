@@ -20,7 +20,12 @@ type poller struct {
 	mu         sync.Mutex
 	ready      []readyEvent // posted by connection goroutines, not yet dispatched
 	readySince time.Time    // when ready went from empty to non-empty (for lag)
+	closed     bool         // the loop closed: posts are dropped
 	spare      []readyEvent // loop-owned: the slice swapped in for the next batch
+
+	// registered holds the open connections and listeners, for the loop's
+	// Close. Loop-owned.
+	registered map[eventTarget]struct{}
 }
 
 // readyEvent is one thing a connection's goroutine has to tell the loop.
@@ -51,7 +56,7 @@ type eventTarget interface {
 }
 
 func newPoller() (*poller, error) {
-	return &poller{wakeCh: make(chan struct{}, 1)}, nil
+	return &poller{wakeCh: make(chan struct{}, 1), registered: make(map[eventTarget]struct{})}, nil
 }
 
 // wake makes a sleeping wait return. Safe from any goroutine.
@@ -62,9 +67,17 @@ func (p *poller) wake() {
 	}
 }
 
-// post queues ev for the loop and wakes it. Safe from any goroutine.
+// post queues ev for the loop and wakes it. After the loop closed, ev is
+// dropped (an accepted connection closed). Safe from any goroutine.
 func (p *poller) post(ev readyEvent) {
 	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		if ev.nc != nil {
+			ev.nc.Close()
+		}
+		return
+	}
 	if len(p.ready) == 0 {
 		p.readySince = time.Now()
 	}
@@ -117,6 +130,24 @@ func (p *poller) dispatch(l *Loop) (int, time.Time) {
 	}
 	p.spare = batch[:0]
 	return len(batch), since
+}
+
+// closeRegistered closes every connection and listener still registered
+// and drops what was posted, for the loop's Close.
+func (p *poller) closeRegistered() {
+	p.mu.Lock()
+	p.closed = true
+	dropped := p.ready
+	p.ready = nil
+	p.mu.Unlock()
+	for _, ev := range dropped {
+		if ev.nc != nil {
+			ev.nc.Close()
+		}
+	}
+	for target := range p.registered {
+		target.Close() // deletes itself from registered
+	}
 }
 
 func (p *poller) close() error { return nil }

@@ -48,6 +48,9 @@ type Stats struct {
 	// iteration; PendingTimers how many timers are scheduled.
 	QueuedCallbacks int
 	PendingTimers   int
+	// DroppedCallbacks counts callbacks that never ran because the loop
+	// was closed (added after Close, or still queued when it ran).
+	DroppedCallbacks uint64
 
 	OpenConns     int // connections registered with the loop
 	Executors     []ExecutorStats
@@ -74,6 +77,9 @@ type statsRecorder struct {
 	ioEvents     atomic.Uint64
 	panics       atomic.Uint64
 	timers       atomic.Int64 // pending timers; the heap is loop-owned
+	// droppedCallbacks counts callbacks added after Close, or still queued
+	// when it ran.
+	droppedCallbacks atomic.Uint64
 
 	mu       sync.Mutex
 	lag      []time.Duration // ring buffer
@@ -138,12 +144,13 @@ func (s *statsRecorder) recordSlow(at time.Time, d time.Duration, where string) 
 func (l *Loop) Stats() Stats {
 	s := &l.stats
 	out := Stats{
-		CallbacksRun:  s.callbacksRun.Load(),
-		TimersRun:     s.timersRun.Load(),
-		IOEvents:      s.ioEvents.Load(),
-		Panics:        s.panics.Load(),
-		OpenConns:     int(l.openConns.Load()),
-		PendingTimers: int(s.timers.Load()),
+		CallbacksRun:     s.callbacksRun.Load(),
+		TimersRun:        s.timersRun.Load(),
+		IOEvents:         s.ioEvents.Load(),
+		Panics:           s.panics.Load(),
+		OpenConns:        int(l.openConns.Load()),
+		PendingTimers:    int(s.timers.Load()),
+		DroppedCallbacks: s.droppedCallbacks.Load(),
 	}
 	l.mu.Lock()
 	out.QueuedCallbacks = len(l.queue)
