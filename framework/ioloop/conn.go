@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime/debug"
 )
 
 // This file states the contract every backend's Conn, Listener and dial
@@ -167,4 +168,22 @@ func describeHandler(h EventHandler) string {
 		return "conn handler " + FuncName(h)
 	}
 	return fmt.Sprintf("conn handler %T", h)
+}
+
+// handOver gives an accepted connection to the accept handler, protected:
+// a panic is recovered and logged, so the connections queued behind this
+// one are still accepted. A connection whose handler panicked before
+// giving it an event handler is closed, since nobody owns it.
+func (l *Loop) handOver(onAccept func(*Conn), c *Conn) {
+	defer func() {
+		if r := recover(); r != nil {
+			l.stats.panics.Add(1)
+			l.opts.Logger.Error("ioloop: accept handler panicked",
+				"panic", r, "handler", "accept handler "+FuncName(onAccept), "stack", string(debug.Stack()))
+			if c.handler == nil {
+				c.Close()
+			}
+		}
+	}()
+	onAccept(c)
 }

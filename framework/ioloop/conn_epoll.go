@@ -209,7 +209,10 @@ type Listener struct {
 	fd       int
 	addr     net.Addr
 	onAccept func(*Conn)
-	pending  bool // a Readable edge arrived before SetAcceptHandler
+	retry    *Timer // the one pending retry after an accept error, or nil
+	pending  bool   // a Readable edge arrived before SetAcceptHandler
+	again    bool   // an acceptSome callback is queued (the batch ran out)
+	paused   bool   // accepting failed and has not succeeded since (logged once)
 	closed   bool
 }
 
@@ -330,28 +333,38 @@ func accept(listenFD int) (int, error) {
 }
 
 // acceptSome accepts until the kernel's queue is empty (the edge-triggered
-// rule), or acceptBatch connections, then yields to the loop.
+// rule), or acceptBatch connections, then yields to the loop and comes
+// back in a callback. Each accept handler runs protected (handOver): a
+// panic in one is logged and the rest of the queue is still taken; should
+// anything else panic, the deferred re-arm still comes back for the rest,
+// since no new edge may ever arrive for connections already queued.
 func (ln *Listener) acceptSome() {
+	finished := false // the queue is empty, or a retry timer will resume
+	defer func() {
+		if !finished && !ln.closed && !ln.again {
+			ln.again = true
+			ln.loop.AddCallback(ln.acceptAgain)
+		}
+	}()
 	for range acceptBatch {
 		if ln.closed {
+			finished = true
 			return
 		}
 		fd, err := accept(ln.fd)
 		switch {
 		case err == unix.EAGAIN:
+			ln.paused = false
+			finished = true
 			return
 		case err == unix.EINTR || err == unix.ECONNABORTED:
 			continue
-		case err == unix.EMFILE || err == unix.ENFILE || err == unix.ENOBUFS || err == unix.ENOMEM:
-			// Out of descriptors: the connection stays queued in the
-			// kernel. Try again shortly rather than spin.
-			ln.loop.opts.Logger.Warn("ioloop: accept paused", "error", err)
-			ln.loop.CallLater(acceptRetryDelay, ln.acceptSome)
-			return
 		case err != nil:
-			ln.loop.opts.Logger.Error("ioloop: accept failed", "error", err)
+			ln.pauseAccepting(err)
+			finished = true
 			return
 		}
+		ln.paused = false
 		unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 		conn, err := ln.loop.newConn(fd)
 		if err != nil {
@@ -359,9 +372,41 @@ func (ln *Listener) acceptSome() {
 			ln.loop.opts.Logger.Error("ioloop: register accepted connection", "error", err)
 			continue
 		}
-		ln.onAccept(conn)
+		ln.loop.handOver(ln.onAccept, conn)
 	}
-	ln.loop.AddCallback(ln.acceptSome) // more may be queued: continue next iteration
+}
+
+// acceptAgain continues a batch that ran out.
+func (ln *Listener) acceptAgain() {
+	ln.again = false
+	if ln.onAccept != nil {
+		ln.acceptSome()
+	}
+}
+
+// pauseAccepting stops accepting for acceptRetryDelay after an accept
+// error: the connections stay queued in the kernel meanwhile. Out of
+// descriptors (EMFILE, ENFILE) and out of memory are the usual causes;
+// any other error is retried the same way, because the queued connections
+// would otherwise wait for an edge that may never come. One retry timer
+// at most is pending, however many edges arrive meanwhile, and the pause
+// is logged when it starts, not on every retry that fails again.
+func (ln *Listener) pauseAccepting(err error) {
+	if !ln.paused {
+		ln.paused = true
+		ln.loop.opts.Logger.Warn("ioloop: accept paused", "error", err, "retry_in", acceptRetryDelay)
+	}
+	if ln.retry != nil && ln.retry.Pending() {
+		return
+	}
+	ln.retry = ln.loop.CallLater(acceptRetryDelay, ln.retryAccept)
+}
+
+func (ln *Listener) retryAccept() {
+	ln.retry = nil
+	if !ln.closed && ln.onAccept != nil {
+		ln.acceptSome()
+	}
 }
 
 // Close stops accepting and closes the listening socket.
@@ -370,6 +415,10 @@ func (ln *Listener) Close() error {
 		return nil
 	}
 	ln.closed = true
+	if ln.retry != nil {
+		ln.retry.Cancel()
+		ln.retry = nil
+	}
 	ln.loop.poller.forget(ln.fd)
 	return unix.Close(ln.fd)
 }

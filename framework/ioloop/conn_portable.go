@@ -279,18 +279,24 @@ func (l *Loop) Listen(network, address string, opts ListenOptions) (*Listener, e
 
 // acceptLoop accepts on its own goroutine and posts each connection to
 // the loop. When accepting fails (out of descriptors, say) it pauses for
-// acceptRetryDelay, so a persistent error neither spins nor floods the log.
+// acceptRetryDelay, so a persistent error neither spins nor floods the
+// log: the pause is logged when it starts, not on every failed retry.
 func (ln *Listener) acceptLoop() {
+	paused := false
 	for {
 		nc, err := ln.nl.Accept()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
-			ln.loop.opts.Logger.Warn("ioloop: accept paused", "error", err, "retry_in", acceptRetryDelay)
+			if !paused {
+				paused = true
+				ln.loop.opts.Logger.Warn("ioloop: accept paused", "error", err, "retry_in", acceptRetryDelay)
+			}
 			time.Sleep(acceptRetryDelay)
 			continue
 		}
+		paused = false
 		ln.loop.poller.post(readyEvent{target: ln, kind: accepted, nc: nc})
 	}
 }
@@ -314,13 +320,14 @@ func (ln *Listener) handleEvents(Events) {
 
 func (ln *Listener) describe() string { return "accept handler " + FuncName(ln.onAccept) }
 
-// acceptSome hands the waiting connections to the accept handler.
+// acceptSome hands the waiting connections to the accept handler, each
+// protected (handOver) so that a panic in one does not strand the rest.
 func (ln *Listener) acceptSome() {
 	for len(ln.waiting) > 0 && !ln.closed && ln.onAccept != nil {
 		c := ln.waiting[0]
 		ln.waiting[0] = nil
 		ln.waiting = ln.waiting[1:]
-		ln.onAccept(c)
+		ln.loop.handOver(ln.onAccept, c)
 	}
 	if len(ln.waiting) == 0 {
 		ln.waiting = nil

@@ -70,16 +70,14 @@ func (l *Loop) runDueTimers(now time.Time) {
 			break
 		}
 		heap.Pop(&l.timers)
+		l.stats.timers.Add(-1)
 		fn := t.fn
 		t.fn = nil
 		l.stats.recordLag(now.Sub(t.deadline))
 		l.runProtected(fn)
 		fired++
 	}
-	if fired > 0 {
-		l.stats.timersRun.Add(uint64(fired))
-		l.stats.timers.Add(-int64(fired))
-	}
+	l.stats.timersRun.Add(uint64(fired))
 }
 
 // timerHeap is a min-heap of timers by (deadline, seq); it implements
