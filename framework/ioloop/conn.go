@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"net"
 	"runtime/debug"
+	"time"
+
+	"chat/framework/concurrent"
 )
 
 // This file states the contract every backend's Conn, Listener and dial
@@ -69,6 +72,68 @@ type DialOptions struct {
 	// connecting (a load tool spreads source addresses over 127.0.0.x to
 	// get more than 64K ports).
 	LocalAddr *net.TCPAddr
+	// Timeout bounds the whole dial, name resolution included: when it
+	// passes first, the future fails with ErrDialTimeout and the socket is
+	// closed. Zero means DefaultDialTimeout; negative means no bound but
+	// the kernel's (SYN retries give up after about two minutes).
+	Timeout time.Duration
+}
+
+// DefaultDialTimeout is the connect timeout of a Dial whose options leave
+// Timeout zero: Tornado's default. A peer that has not answered a SYN in
+// 20 s is as good as unreachable, and a caller that waits longer holds
+// whatever waits on the dial.
+const DefaultDialTimeout = 20 * time.Second
+
+// ErrDialTimeout is the error (wrapped with the address) of a Dial whose
+// Timeout passed. It is a concurrent.ErrTimeout: errors.Is matches both.
+var ErrDialTimeout = fmt.Errorf("ioloop: connect timed out: %w", concurrent.ErrTimeout)
+
+func (o DialOptions) timeout() time.Duration {
+	if o.Timeout == 0 {
+		return DefaultDialTimeout
+	}
+	return o.Timeout
+}
+
+// dialAttempt is one Dial in progress, shared by both backends. Its
+// future's first callback (finished) runs whichever way the dial ends,
+// success, failure, timeout or the caller's Cancel, before any of the
+// caller's: it stops the timer and closes what the attempt still holds,
+// so a connection that completes after a timeout or cancel is closed and
+// never delivered. Loop-owned.
+type dialAttempt struct {
+	future  *concurrent.Future[*Conn]
+	address string
+	timer   *Timer
+	// abandon closes the socket (epoll) or cancels the connect (portable)
+	// while the connect is in flight; nil before and after.
+	abandon func()
+}
+
+func (l *Loop) startDial(address string, opts DialOptions) *dialAttempt {
+	d := &dialAttempt{future: concurrent.New[*Conn](), address: address}
+	d.future.AddDoneCallback(d.finished)
+	if timeout := opts.timeout(); timeout > 0 {
+		d.timer = l.CallLater(timeout, d.timedOut)
+	}
+	return d
+}
+
+func (d *dialAttempt) timedOut() {
+	d.timer = nil
+	d.future.Fail(fmt.Errorf("dial %s: %w", d.address, ErrDialTimeout))
+}
+
+func (d *dialAttempt) finished(*concurrent.Future[*Conn]) {
+	if d.timer != nil {
+		d.timer.Cancel()
+		d.timer = nil
+	}
+	if d.abandon != nil {
+		d.abandon()
+		d.abandon = nil
+	}
 }
 
 func (o ListenOptions) backlog() int {

@@ -425,68 +425,85 @@ func (ln *Listener) Close() error {
 
 // Dial connects to address ("ip:port", or "host:port", resolved on the
 // default executor) without blocking the loop. The future resolves on the
-// loop with a registered Conn. Loop-only.
+// loop with a registered Conn, or fails: with ErrDialTimeout once
+// opts.Timeout passes (DefaultDialTimeout when zero). Cancelling the
+// future stops the dial for real: the socket is closed, and a connection
+// that completes afterwards is never delivered. Loop-only.
 func (l *Loop) Dial(network, address string, opts DialOptions) *concurrent.Future[*Conn] {
 	l.AssertOnLoop()
+	d := l.startDial(address, opts)
 	if ap, err := netip.ParseAddrPort(address); err == nil {
-		return l.dialAddr(ap, opts)
+		l.connect(d, ap, opts)
+		return d.future
 	}
 	resolved := RunInExecutor(l.defaultExec, func() (*net.TCPAddr, error) {
 		return net.ResolveTCPAddr(network, address)
 	})
-	return concurrent.Then(resolved, func(a *net.TCPAddr) *concurrent.Future[*Conn] {
-		return l.dialAddr(a.AddrPort(), opts)
+	resolved.OnResult(func(a *net.TCPAddr, err error) {
+		switch {
+		case d.future.Done(): // timed out or cancelled meanwhile
+		case err != nil:
+			d.future.Fail(fmt.Errorf("dial %s: %w", address, err))
+		default:
+			l.connect(d, a.AddrPort(), opts)
+		}
 	})
+	return d.future
 }
 
-func (l *Loop) dialAddr(addr netip.AddrPort, opts DialOptions) *concurrent.Future[*Conn] {
-	future := concurrent.New[*Conn]()
+// connect starts a non-blocking connect to addr for d.
+func (l *Loop) connect(d *dialAttempt, addr netip.AddrPort, opts DialOptions) {
 	sa, family := tcpToSockaddr(addr)
 	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		future.Fail(fmt.Errorf("dial %s: socket: %w", addr, err))
-		return future
+		d.future.Fail(fmt.Errorf("dial %s: socket: %w", addr, err))
+		return
 	}
-	fail := func(step string, err error) *concurrent.Future[*Conn] {
+	fail := func(step string, err error) {
 		unix.Close(fd)
-		future.Fail(fmt.Errorf("dial %s: %s: %w", addr, step, err))
-		return future
+		d.future.Fail(fmt.Errorf("dial %s: %s: %w", addr, step, err))
 	}
 	if opts.LocalAddr != nil {
 		local, _ := tcpToSockaddr(opts.LocalAddr.AddrPort())
 		if err := unix.Bind(fd, local); err != nil {
-			return fail("bind", err)
+			fail("bind", err)
+			return
 		}
 	}
 	unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 	err = unix.Connect(fd, sa)
 	if err != nil && err != unix.EINPROGRESS && err != unix.EINTR {
-		return fail("connect", err)
+		fail("connect", err)
+		return
 	}
 	conn, regErr := l.newConn(fd)
 	if regErr != nil {
-		return fail("register", regErr)
+		fail("register", regErr)
+		return
 	}
 	if err == nil {
-		future.Resolve(conn)
-		return future
+		d.future.Resolve(conn)
+		return
 	}
 	// The connect completes (or fails) when the socket turns writable.
+	// Until then a timeout or cancel closes the socket (abandon), so no
+	// event reaches this handler after the future has failed.
+	d.abandon = func() { conn.Close() }
 	conn.SetHandler(EventHandlerFunc(func(ev Events) {
 		if ev&(Writable|Hangup) == 0 {
 			return
 		}
-		conn.handler = nil
+		conn.handler = nil // events from here on wait for the caller's handler
+		d.abandon = nil
 		soErr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
 		if err == nil && soErr != 0 {
 			err = unix.Errno(soErr)
 		}
 		if err != nil {
 			conn.Close()
-			future.Fail(fmt.Errorf("dial %s: connect: %w", addr, err))
+			d.future.Fail(fmt.Errorf("dial %s: connect: %w", addr, err))
 			return
 		}
-		future.Resolve(conn)
+		d.future.Resolve(conn)
 	}))
-	return future
 }

@@ -358,26 +358,39 @@ func (ln *Listener) Close() error {
 	return ln.nl.Close()
 }
 
-// Dial connects on a goroutine and resolves the future on the loop.
+// Dial connects on a goroutine and resolves the future on the loop; see
+// the epoll backend's Dial for the timeout and cancel rules, which hold
+// here too: a timeout or cancel cancels the connect, and a connection
+// that completes anyway is closed, never delivered.
 func (l *Loop) Dial(network, address string, opts DialOptions) *concurrent.Future[*Conn] {
 	l.AssertOnLoop()
-	future := concurrent.New[*Conn]()
+	d := l.startDial(address, opts)
+	ctx, cancel := context.WithCancel(context.Background())
+	d.abandon = cancel
 	go func() {
-		d := net.Dialer{}
+		dialer := net.Dialer{}
 		if opts.LocalAddr != nil {
-			d.LocalAddr = opts.LocalAddr
+			dialer.LocalAddr = opts.LocalAddr
 		}
-		nc, err := d.Dial(network, address)
+		nc, err := dialer.DialContext(ctx, network, address)
 		queued := l.addCallback(func() {
-			if err != nil {
-				future.Fail(fmt.Errorf("dial %s: %w", address, err))
+			if d.future.Done() { // timed out or cancelled meanwhile
+				if nc != nil {
+					nc.Close()
+				}
 				return
 			}
-			future.Resolve(l.newConn(nc))
+			d.abandon = nil
+			cancel() // releases the context
+			if err != nil {
+				d.future.Fail(fmt.Errorf("dial %s: %w", address, err))
+				return
+			}
+			d.future.Resolve(l.newConn(nc))
 		})
 		if !queued && nc != nil {
 			nc.Close() // the loop closed while connecting
 		}
 	}()
-	return future
+	return d.future
 }
