@@ -183,6 +183,9 @@ func TestAcceptRetriesWithOneTimerWhenOutOfDescriptors(t *testing.T) {
 	looptest.Do(t, l, func() { l.CallLater(window, func() { close(elapsed) }) })
 	<-elapsed
 	timers := l.Stats().PendingTimers
+	// A descriptor freed meanwhile (a finalizer closing a file) lets one
+	// connection through and ends that pause; the next EMFILE is a new one.
+	pauses := 1 + len(handled)
 	free()
 	freed = true
 	for i := range clients {
@@ -195,8 +198,8 @@ func TestAcceptRetriesWithOneTimerWhenOutOfDescriptors(t *testing.T) {
 	}
 	logMu.Lock()
 	defer logMu.Unlock()
-	// One pause, logged once; a retry that fails again is not news.
-	if n := strings.Count(logs.String(), "accept paused"); n < 1 || n > 2 {
-		t.Errorf("%d 'accept paused' log lines in %v; want 1 (2 at most)", n, window)
+	// Each pause logged once; a retry that fails again is not news.
+	if n := strings.Count(logs.String(), "accept paused"); n < 1 || n > pauses {
+		t.Errorf("%d 'accept paused' log lines in %v; want 1 per pause, at most %d", n, window, pauses)
 	}
 }
