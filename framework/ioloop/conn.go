@@ -4,6 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime/debug"
+	"time"
+
+	"chat/framework/concurrent"
 )
 
 // This file states the contract every backend's Conn, Listener and dial
@@ -68,6 +72,68 @@ type DialOptions struct {
 	// connecting (a load tool spreads source addresses over 127.0.0.x to
 	// get more than 64K ports).
 	LocalAddr *net.TCPAddr
+	// Timeout bounds the whole dial, name resolution included: when it
+	// passes first, the future fails with ErrDialTimeout and the socket is
+	// closed. Zero means DefaultDialTimeout; negative means no bound but
+	// the kernel's (SYN retries give up after about two minutes).
+	Timeout time.Duration
+}
+
+// DefaultDialTimeout is the connect timeout of a Dial whose options leave
+// Timeout zero: Tornado's default. A peer that has not answered a SYN in
+// 20 s is as good as unreachable, and a caller that waits longer holds
+// whatever waits on the dial.
+const DefaultDialTimeout = 20 * time.Second
+
+// ErrDialTimeout is the error (wrapped with the address) of a Dial whose
+// Timeout passed. It is a concurrent.ErrTimeout: errors.Is matches both.
+var ErrDialTimeout = fmt.Errorf("ioloop: connect timed out: %w", concurrent.ErrTimeout)
+
+func (o DialOptions) timeout() time.Duration {
+	if o.Timeout == 0 {
+		return DefaultDialTimeout
+	}
+	return o.Timeout
+}
+
+// dialAttempt is one Dial in progress, shared by both backends. Its
+// future's first callback (finished) runs whichever way the dial ends,
+// success, failure, timeout or the caller's Cancel, before any of the
+// caller's: it stops the timer and closes what the attempt still holds,
+// so a connection that completes after a timeout or cancel is closed and
+// never delivered. Loop-owned.
+type dialAttempt struct {
+	future  *concurrent.Future[*Conn]
+	address string
+	timer   *Timer
+	// abandon closes the socket (epoll) or cancels the connect (portable)
+	// while the connect is in flight; nil before and after.
+	abandon func()
+}
+
+func (l *Loop) startDial(address string, opts DialOptions) *dialAttempt {
+	d := &dialAttempt{future: concurrent.New[*Conn](), address: address}
+	d.future.AddDoneCallback(d.finished)
+	if timeout := opts.timeout(); timeout > 0 {
+		d.timer = l.CallLater(timeout, d.timedOut)
+	}
+	return d
+}
+
+func (d *dialAttempt) timedOut() {
+	d.timer = nil
+	d.future.Fail(fmt.Errorf("dial %s: %w", d.address, ErrDialTimeout))
+}
+
+func (d *dialAttempt) finished(*concurrent.Future[*Conn]) {
+	if d.timer != nil {
+		d.timer.Cancel()
+		d.timer = nil
+	}
+	if d.abandon != nil {
+		d.abandon()
+		d.abandon = nil
+	}
 }
 
 func (o ListenOptions) backlog() int {
@@ -82,10 +148,12 @@ func (o ListenOptions) backlog() int {
 func (l *Loop) OpenConns() int { return int(l.openConns.Load()) }
 
 // fdHandler is what the poller dispatches readiness to: a *Conn or a
-// *Listener (the portable backend delivers through callbacks instead).
+// *Listener, on either backend (the portable one posts its goroutines'
+// results to a ready list that the loop dispatches like epoll's events).
 type fdHandler interface {
 	handleEvents(Events)
 	describe() string // for slow-callback and panic logs
+	Close() error     // the loop's Close closes what is still registered
 }
 
 // EventHandler receives a connection's readiness events. HandleEvents runs
@@ -94,6 +162,17 @@ type fdHandler interface {
 // connections then hold no closure each.
 type EventHandler interface {
 	HandleEvents(Events)
+}
+
+// HandlerDescriber is implemented by an EventHandler that can say which
+// user code it is about to run (a stream names its pending read's
+// callback). The loop asks only when it logs or records the handler, as
+// slow or as having panicked, so the answer may cost a formatted string;
+// it is asked after the handler returned, so it should describe what the
+// handler last ran even if the connection has since closed. Without it a
+// handler is named by its type, or an EventHandlerFunc by its function.
+type HandlerDescriber interface {
+	DescribeHandler() string
 }
 
 // EventHandlerFunc adapts a function to EventHandler.
@@ -108,6 +187,10 @@ func (f EventHandlerFunc) HandleEvents(ev Events) { f(ev) }
 // also holds the epoll backend's descriptor, because there it packs into
 // the padding: the whole epoll Conn is this struct, 32 bytes, one half of
 // a cache line. Loop-owned.
+//
+// Close keeps handler (no event reaches a closed Conn, the poller has
+// forgotten it) so that a handler that closed its own connection is still
+// named in the slow-handler record and panic log of that very dispatch.
 type connCore struct {
 	handler EventHandler
 	loop    *Loop
@@ -129,15 +212,43 @@ func (r *connCore) deliver(ev Events) {
 // arrived before it. Loop-only.
 func (r *connCore) SetHandler(h EventHandler) {
 	r.handler = h
-	if ev := r.pending; ev != 0 && h != nil {
+	if ev := r.pending; ev != 0 && h != nil && !r.closed {
 		r.pending = 0
 		h.HandleEvents(ev)
 	}
 }
 
+// describe names the handler for slow-handler records and panic logs.
 func (r *connCore) describe() string {
-	if f, ok := r.handler.(EventHandlerFunc); ok {
-		return "conn handler " + funcName(f)
+	return describeHandler(r.handler)
+}
+
+func describeHandler(h EventHandler) string {
+	switch h := h.(type) {
+	case nil:
+		return "conn handler (none set)"
+	case HandlerDescriber:
+		return h.DescribeHandler()
+	case EventHandlerFunc:
+		return "conn handler " + FuncName(h)
 	}
-	return fmt.Sprintf("conn handler %T", r.handler)
+	return fmt.Sprintf("conn handler %T", h)
+}
+
+// handOver gives an accepted connection to the accept handler, protected:
+// a panic is recovered and logged, so the connections queued behind this
+// one are still accepted. A connection whose handler panicked before
+// giving it an event handler is closed, since nobody owns it.
+func (l *Loop) handOver(onAccept func(*Conn), c *Conn) {
+	defer func() {
+		if r := recover(); r != nil {
+			l.stats.panics.Add(1)
+			l.opts.Logger.Error("ioloop: accept handler panicked",
+				"panic", r, "handler", "accept handler "+FuncName(onAccept), "stack", string(debug.Stack()))
+			if c.handler == nil {
+				c.Close()
+			}
+		}
+	}()
+	onAccept(c)
 }

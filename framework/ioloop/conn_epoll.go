@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/netip"
 	"syscall"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -143,7 +142,6 @@ func (c *Conn) Close() error {
 	c.closed = true
 	c.loop.poller.forget(int(c.fd))
 	c.loop.openConns.Add(-1)
-	c.handler = nil
 	if err := unix.Close(int(c.fd)); err != nil {
 		return fmt.Errorf("close: %w", err)
 	}
@@ -211,7 +209,10 @@ type Listener struct {
 	fd       int
 	addr     net.Addr
 	onAccept func(*Conn)
-	pending  bool // a Readable edge arrived before SetAcceptHandler
+	retry    *Timer // the one pending retry after an accept error, or nil
+	pending  bool   // a Readable edge arrived before SetAcceptHandler
+	again    bool   // an acceptSome callback is queued (the batch ran out)
+	paused   bool   // accepting failed and has not succeeded since (logged once)
 	closed   bool
 }
 
@@ -301,7 +302,7 @@ func (ln *Listener) SetAcceptHandler(fn func(*Conn)) {
 	}
 }
 
-func (ln *Listener) describe() string { return "accept handler " + funcName(ln.onAccept) }
+func (ln *Listener) describe() string { return "accept handler " + FuncName(ln.onAccept) }
 
 func (ln *Listener) handleEvents(ev Events) {
 	if ev&Readable == 0 {
@@ -332,28 +333,38 @@ func accept(listenFD int) (int, error) {
 }
 
 // acceptSome accepts until the kernel's queue is empty (the edge-triggered
-// rule), or acceptBatch connections, then yields to the loop.
+// rule), or acceptBatch connections, then yields to the loop and comes
+// back in a callback. Each accept handler runs protected (handOver): a
+// panic in one is logged and the rest of the queue is still taken; should
+// anything else panic, the deferred re-arm still comes back for the rest,
+// since no new edge may ever arrive for connections already queued.
 func (ln *Listener) acceptSome() {
+	finished := false // the queue is empty, or a retry timer will resume
+	defer func() {
+		if !finished && !ln.closed && !ln.again {
+			ln.again = true
+			ln.loop.AddCallback(ln.acceptAgain)
+		}
+	}()
 	for range acceptBatch {
 		if ln.closed {
+			finished = true
 			return
 		}
 		fd, err := accept(ln.fd)
 		switch {
 		case err == unix.EAGAIN:
+			ln.paused = false
+			finished = true
 			return
 		case err == unix.EINTR || err == unix.ECONNABORTED:
 			continue
-		case err == unix.EMFILE || err == unix.ENFILE || err == unix.ENOBUFS || err == unix.ENOMEM:
-			// Out of descriptors: the connection stays queued in the
-			// kernel. Try again shortly rather than spin.
-			ln.loop.opts.Logger.Warn("ioloop: accept paused", "error", err)
-			ln.loop.CallLater(acceptRetryDelay, ln.acceptSome)
-			return
 		case err != nil:
-			ln.loop.opts.Logger.Error("ioloop: accept failed", "error", err)
+			ln.pauseAccepting(err)
+			finished = true
 			return
 		}
+		ln.paused = false
 		unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 		conn, err := ln.loop.newConn(fd)
 		if err != nil {
@@ -361,9 +372,41 @@ func (ln *Listener) acceptSome() {
 			ln.loop.opts.Logger.Error("ioloop: register accepted connection", "error", err)
 			continue
 		}
-		ln.onAccept(conn)
+		ln.loop.handOver(ln.onAccept, conn)
 	}
-	ln.loop.AddCallback(ln.acceptSome) // more may be queued: continue next iteration
+}
+
+// acceptAgain continues a batch that ran out.
+func (ln *Listener) acceptAgain() {
+	ln.again = false
+	if ln.onAccept != nil {
+		ln.acceptSome()
+	}
+}
+
+// pauseAccepting stops accepting for acceptRetryDelay after an accept
+// error: the connections stay queued in the kernel meanwhile. Out of
+// descriptors (EMFILE, ENFILE) and out of memory are the usual causes;
+// any other error is retried the same way, because the queued connections
+// would otherwise wait for an edge that may never come. One retry timer
+// at most is pending, however many edges arrive meanwhile, and the pause
+// is logged when it starts, not on every retry that fails again.
+func (ln *Listener) pauseAccepting(err error) {
+	if !ln.paused {
+		ln.paused = true
+		ln.loop.opts.Logger.Warn("ioloop: accept paused", "error", err, "retry_in", acceptRetryDelay)
+	}
+	if ln.retry != nil && ln.retry.Pending() {
+		return
+	}
+	ln.retry = ln.loop.CallLater(acceptRetryDelay, ln.retryAccept)
+}
+
+func (ln *Listener) retryAccept() {
+	ln.retry = nil
+	if !ln.closed && ln.onAccept != nil {
+		ln.acceptSome()
+	}
 }
 
 // Close stops accepting and closes the listening socket.
@@ -372,97 +415,95 @@ func (ln *Listener) Close() error {
 		return nil
 	}
 	ln.closed = true
+	if ln.retry != nil {
+		ln.retry.Cancel()
+		ln.retry = nil
+	}
 	ln.loop.poller.forget(ln.fd)
 	return unix.Close(ln.fd)
 }
 
 // Dial connects to address ("ip:port", or "host:port", resolved on the
 // default executor) without blocking the loop. The future resolves on the
-// loop with a registered Conn. Loop-only.
+// loop with a registered Conn, or fails: with ErrDialTimeout once
+// opts.Timeout passes (DefaultDialTimeout when zero). Cancelling the
+// future stops the dial for real: the socket is closed, and a connection
+// that completes afterwards is never delivered. Loop-only.
 func (l *Loop) Dial(network, address string, opts DialOptions) *concurrent.Future[*Conn] {
 	l.AssertOnLoop()
+	d := l.startDial(address, opts)
 	if ap, err := netip.ParseAddrPort(address); err == nil {
-		return l.dialAddr(ap, opts)
+		l.connect(d, ap, opts)
+		return d.future
 	}
 	resolved := RunInExecutor(l.defaultExec, func() (*net.TCPAddr, error) {
 		return net.ResolveTCPAddr(network, address)
 	})
-	return concurrent.Then(resolved, func(a *net.TCPAddr) *concurrent.Future[*Conn] {
-		return l.dialAddr(a.AddrPort(), opts)
+	resolved.OnResult(func(a *net.TCPAddr, err error) {
+		switch {
+		case d.future.Done(): // timed out or cancelled meanwhile
+		case err != nil:
+			d.future.Fail(fmt.Errorf("dial %s: %w", address, err))
+		default:
+			l.connect(d, a.AddrPort(), opts)
+		}
 	})
+	return d.future
 }
 
-func (l *Loop) dialAddr(addr netip.AddrPort, opts DialOptions) *concurrent.Future[*Conn] {
-	future := concurrent.New[*Conn]()
+// connect starts a non-blocking connect to addr for d.
+func (l *Loop) connect(d *dialAttempt, addr netip.AddrPort, opts DialOptions) {
 	sa, family := tcpToSockaddr(addr)
 	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		future.Fail(fmt.Errorf("dial %s: socket: %w", addr, err))
-		return future
+		d.future.Fail(fmt.Errorf("dial %s: socket: %w", addr, err))
+		return
 	}
-	fail := func(step string, err error) *concurrent.Future[*Conn] {
+	fail := func(step string, err error) {
 		unix.Close(fd)
-		future.Fail(fmt.Errorf("dial %s: %s: %w", addr, step, err))
-		return future
+		d.future.Fail(fmt.Errorf("dial %s: %s: %w", addr, step, err))
 	}
 	if opts.LocalAddr != nil {
 		local, _ := tcpToSockaddr(opts.LocalAddr.AddrPort())
 		if err := unix.Bind(fd, local); err != nil {
-			return fail("bind", err)
+			fail("bind", err)
+			return
 		}
 	}
 	unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 	err = unix.Connect(fd, sa)
 	if err != nil && err != unix.EINPROGRESS && err != unix.EINTR {
-		return fail("connect", err)
+		fail("connect", err)
+		return
 	}
 	conn, regErr := l.newConn(fd)
 	if regErr != nil {
-		return fail("register", regErr)
+		fail("register", regErr)
+		return
 	}
 	if err == nil {
-		future.Resolve(conn)
-		return future
+		d.future.Resolve(conn)
+		return
 	}
 	// The connect completes (or fails) when the socket turns writable.
+	// Until then a timeout or cancel closes the socket (abandon), so no
+	// event reaches this handler after the future has failed.
+	d.abandon = func() { conn.Close() }
 	conn.SetHandler(EventHandlerFunc(func(ev Events) {
 		if ev&(Writable|Hangup) == 0 {
 			return
 		}
-		conn.handler = nil
+		conn.handler = nil // events from here on wait for the caller's handler
+		d.abandon = nil
 		soErr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
 		if err == nil && soErr != 0 {
 			err = unix.Errno(soErr)
 		}
 		if err != nil {
 			conn.Close()
-			future.Fail(fmt.Errorf("dial %s: connect: %w", addr, err))
+			d.future.Fail(fmt.Errorf("dial %s: connect: %w", addr, err))
 			return
 		}
-		future.Resolve(conn)
+		d.future.Resolve(conn)
 	}))
-	return future
-}
-
-// rawRead and rawWrite are read(2) and write(2) without the runtime's
-// system-call bookkeeping (entersyscall/exitsyscall), which exists so the
-// scheduler can hand this goroutine's P to another while a call blocks.
-// On a non-blocking socket these calls never block, so the bookkeeping
-// buys nothing, and a broadcast makes one write per receiver: measured on
-// the fan-out benchmark, dropping it cut both user and system time per
-// delivery by a fifth.
-func rawRead(fd int, p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
-	n, _, errno := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
-	if errno != 0 {
-		return 0, errno
-	}
-	return int(n), nil
-}
-
-func rawWrite(fd int, p []byte) (int, syscall.Errno) {
-	n, _, errno := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
-	return int(n), errno
 }

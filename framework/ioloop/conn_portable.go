@@ -51,28 +51,20 @@ func (l *Loop) newConn(nc net.Conn) *Conn {
 		writeCh:  make(chan []byte, 1),
 	}
 	l.openConns.Add(1)
+	l.poller.registered[c] = struct{}{}
 	go c.readLoop()
 	go c.writeLoop()
 	return c
 }
 
+// readLoop reads a chunk at a time and posts it to the loop, then waits
+// until the loop has consumed it: at most one chunk per connection is in
+// memory, as the loop's backpressure.
 func (c *Conn) readLoop() {
 	buf := make([]byte, portableChunk)
 	for {
 		n, err := c.nc.Read(buf)
-		chunk := buf[:n]
-		c.loop.AddCallback(func() {
-			if c.closed {
-				return
-			}
-			c.readBuf, c.readOff = chunk, 0
-			if err != nil {
-				c.readErr = err
-				c.deliver(Readable | Hangup)
-				return
-			}
-			c.deliver(Readable)
-		})
+		c.loop.poller.post(readyEvent{target: c, kind: readDone, chunk: buf[:n], err: err})
 		if err != nil {
 			return
 		}
@@ -98,14 +90,35 @@ func (c *Conn) writeLoop() {
 		} else {
 			_, err = c.nc.Write(chunk)
 		}
-		c.loop.AddCallback(func() { c.writeDone(err) })
+		c.loop.poller.post(readyEvent{target: c, kind: writeDone, err: err})
 	}
 }
 
-func (c *Conn) writeDone(err error) {
+// apply takes a posted chunk or write completion into the loop-owned
+// state and says which events the handler gets.
+func (c *Conn) apply(ev *readyEvent) Events {
 	if c.closed {
-		return
+		return 0
 	}
+	switch ev.kind {
+	case readDone:
+		c.readBuf, c.readOff = ev.chunk, 0
+		if ev.err != nil {
+			c.readErr = ev.err
+			return Readable | Hangup
+		}
+		return Readable
+	case writeDone:
+		return c.writeDone(ev.err)
+	}
+	return 0
+}
+
+func (c *Conn) handleEvents(ev Events) { c.deliver(ev) }
+
+// writeDone records a finished write and hands over a CloseWrite that
+// waited for it.
+func (c *Conn) writeDone(err error) Events {
 	c.writeBusy = false
 	if err != nil && c.writeErr == nil {
 		c.writeErr = fmt.Errorf("write: %w", err)
@@ -115,10 +128,9 @@ func (c *Conn) writeDone(err error) {
 		c.writeCh <- nil
 	}
 	if err != nil {
-		c.deliver(Writable | Hangup)
-		return
+		return Writable | Hangup
 	}
-	c.deliver(Writable)
+	return Writable
 }
 
 // Read copies from the chunk the reader goroutine handed over.
@@ -153,6 +165,9 @@ func (c *Conn) Write(p []byte) (int, error) {
 	}
 	if c.writeErr != nil {
 		return 0, c.writeErr
+	}
+	if len(p) == 0 {
+		return 0, nil
 	}
 	if c.writeBusy || c.shutdownPending {
 		return 0, ErrWouldBlock
@@ -204,8 +219,8 @@ func (c *Conn) Close() error {
 		return nil
 	}
 	c.closed = true
-	c.handler = nil
 	c.loop.openConns.Add(-1)
+	delete(c.loop.poller.registered, c)
 	close(c.done)
 	if c.writeBusy {
 		c.nc.SetWriteDeadline(time.Now().Add(closeWriteGrace))
@@ -257,32 +272,65 @@ func (l *Loop) Listen(network, address string, opts ListenOptions) (*Listener, e
 		return nil, fmt.Errorf("listen %s: %w", address, err)
 	}
 	ln := &Listener{loop: l, nl: nl}
+	l.poller.registered[ln] = struct{}{}
 	go ln.acceptLoop()
 	return ln, nil
 }
 
+// acceptLoop accepts on its own goroutine and posts each connection to
+// the loop. When accepting fails (out of descriptors, say) it pauses for
+// acceptRetryDelay, so a persistent error neither spins nor floods the
+// log: the pause is logged when it starts, not on every failed retry.
 func (ln *Listener) acceptLoop() {
+	paused := false
 	for {
 		nc, err := ln.nl.Accept()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
-			ln.loop.opts.Logger.Warn("ioloop: accept failed", "error", err)
+			if !paused {
+				paused = true
+				ln.loop.opts.Logger.Warn("ioloop: accept paused", "error", err, "retry_in", acceptRetryDelay)
+			}
+			time.Sleep(acceptRetryDelay)
 			continue
 		}
-		ln.loop.AddCallback(func() {
-			if ln.closed {
-				nc.Close()
-				return
-			}
-			c := ln.loop.newConn(nc)
-			if ln.onAccept == nil {
-				ln.waiting = append(ln.waiting, c)
-				return
-			}
-			ln.onAccept(c)
-		})
+		paused = false
+		ln.loop.poller.post(readyEvent{target: ln, kind: accepted, nc: nc})
+	}
+}
+
+// apply registers a posted connection with the loop and queues it for the
+// accept handler.
+func (ln *Listener) apply(ev *readyEvent) Events {
+	if ln.closed {
+		ev.nc.Close()
+		return 0
+	}
+	ln.waiting = append(ln.waiting, ln.loop.newConn(ev.nc))
+	return Readable
+}
+
+func (ln *Listener) handleEvents(Events) {
+	if ln.onAccept != nil {
+		ln.acceptSome()
+	}
+}
+
+func (ln *Listener) describe() string { return "accept handler " + FuncName(ln.onAccept) }
+
+// acceptSome hands the waiting connections to the accept handler, each
+// protected (handOver) so that a panic in one does not strand the rest.
+func (ln *Listener) acceptSome() {
+	for len(ln.waiting) > 0 && !ln.closed && ln.onAccept != nil {
+		c := ln.waiting[0]
+		ln.waiting[0] = nil
+		ln.waiting = ln.waiting[1:]
+		ln.loop.handOver(ln.onAccept, c)
+	}
+	if len(ln.waiting) == 0 {
+		ln.waiting = nil
 	}
 }
 
@@ -292,39 +340,57 @@ func (ln *Listener) Addr() net.Addr { return ln.nl.Addr() }
 // SetAcceptHandler starts handing accepted connections to fn.
 func (ln *Listener) SetAcceptHandler(fn func(*Conn)) {
 	ln.onAccept = fn
-	waiting := ln.waiting
-	ln.waiting = nil
-	for _, c := range waiting {
-		fn(c)
-	}
+	ln.acceptSome()
 }
 
-// Close stops accepting.
+// Close stops accepting; connections accepted but not yet handed to the
+// accept handler are closed.
 func (ln *Listener) Close() error {
 	if ln.closed {
 		return nil
 	}
 	ln.closed = true
+	delete(ln.loop.poller.registered, ln)
+	for _, c := range ln.waiting {
+		c.Close()
+	}
+	ln.waiting = nil
 	return ln.nl.Close()
 }
 
-// Dial connects on a goroutine and resolves the future on the loop.
+// Dial connects on a goroutine and resolves the future on the loop; see
+// the epoll backend's Dial for the timeout and cancel rules, which hold
+// here too: a timeout or cancel cancels the connect, and a connection
+// that completes anyway is closed, never delivered.
 func (l *Loop) Dial(network, address string, opts DialOptions) *concurrent.Future[*Conn] {
 	l.AssertOnLoop()
-	future := concurrent.New[*Conn]()
+	d := l.startDial(address, opts)
+	ctx, cancel := context.WithCancel(context.Background())
+	d.abandon = cancel
 	go func() {
-		d := net.Dialer{}
+		dialer := net.Dialer{}
 		if opts.LocalAddr != nil {
-			d.LocalAddr = opts.LocalAddr
+			dialer.LocalAddr = opts.LocalAddr
 		}
-		nc, err := d.Dial(network, address)
-		l.AddCallback(func() {
-			if err != nil {
-				future.Fail(fmt.Errorf("dial %s: %w", address, err))
+		nc, err := dialer.DialContext(ctx, network, address)
+		queued := l.addCallback(func() {
+			if d.future.Done() { // timed out or cancelled meanwhile
+				if nc != nil {
+					nc.Close()
+				}
 				return
 			}
-			future.Resolve(l.newConn(nc))
+			d.abandon = nil
+			cancel() // releases the context
+			if err != nil {
+				d.future.Fail(fmt.Errorf("dial %s: %w", address, err))
+				return
+			}
+			d.future.Resolve(l.newConn(nc))
 		})
+		if !queued && nc != nil {
+			nc.Close() // the loop closed while connecting
+		}
 	}()
-	return future
+	return d.future
 }

@@ -15,18 +15,38 @@
 // adds a callback. The loop sleeps by parking in Go's scheduler on the
 // epoll descriptor, never by blocking a thread. Elsewhere (or on Linux with
 // -tags ioloop_portable) a portable backend with the same API drives each
-// connection with a reader and a writer goroutine that hand bytes to the
-// loop. conn.go states the contract both backends meet.
+// connection with a reader and a writer goroutine that post bytes to a
+// ready list the loop dispatches like epoll's events. conn.go states the
+// contract both backends meet.
 //
 // Each iteration of Run: take the queued callbacks and run them; fire the
 // timers that are due; collect ready I/O (sleeping until the next timer if
 // nothing is queued) and run the handlers. A panic in any of them is
 // recovered and logged with its stack, and the loop goes on. Stats reports
-// the loop's health: callbacks run, loop lag percentiles, busy fraction,
-// executor queues, open connections and slow callbacks.
+// the loop's health: callbacks run, loop lag percentiles (callbacks, timers
+// and I/O), the busy fraction with the I/O handlers' share, the callback
+// queue and pending timers, executor queues, open connections and slow
+// callbacks and handlers, named by the user's code (an I/O handler can
+// name the callback it runs by implementing HandlerDescriber).
 //
-// Goroutines: AddCallback, Stop, Stats, OpenConns, NewExecutor and
-// Executor.Stats are safe from any goroutine. Everything else is loop-only:
+// Lifecycle: a loop is new, running (inside Run), stopped (Run returned
+// after Stop; it may run again) or closed. Close stops a running loop and
+// waits for Run to return, then closes what is still registered and
+// releases the executors and the poller, so the shutdown to copy is
+//
+//	loop, err := ioloop.New(ioloop.Options{})
+//	...
+//	go loop.Run()
+//	defer loop.Close()
+//
+// Callbacks added after Close are dropped and counted, never queued.
+//
+// Goroutines: AddCallback, Stop, Close (except on the loop goroutine),
+// Stats, OpenConns, NewExecutor and Executor.Stats are safe from any
+// goroutine. Everything else is loop-only:
 // call it from code running on the loop (or before Run starts). In -race
-// builds AssertOnLoop checks this, and loop-only methods call it.
+// builds AssertOnLoop checks this, and loop-only methods call it; -race
+// builds also tell the race detector which bytes each socket read and
+// write touched (rawio_race.go), so a buffer shared with another goroutine
+// while the loop reads into it or writes from it is reported.
 package ioloop

@@ -10,7 +10,8 @@ import (
 )
 
 // A loop runs on the goroutine that calls Run; other goroutines talk to it
-// only through AddCallback.
+// only through AddCallback. Run returns after Stop; the deferred Close
+// then releases the loop's connections, executors and poller.
 func ExampleLoop() {
 	loop, err := ioloop.New(ioloop.Options{})
 	if err != nil {
@@ -51,12 +52,13 @@ func ExampleRunInExecutor() {
 	// Output: BLOCKING WORK DONE <nil>
 }
 
-// RunSync gives code outside the loop one asynchronous answer.
+// RunSync gives code outside the loop one asynchronous answer. The loop
+// runs on its own goroutine; Close stops it, waits for Run to return and
+// releases everything the loop holds.
 func ExampleRunSync() {
 	loop, _ := ioloop.New(ioloop.Options{})
-	defer loop.Close()
 	go loop.Run()
-	defer loop.Stop()
+	defer loop.Close()
 	n, err := ioloop.RunSync(loop, func() *concurrent.Future[int] {
 		return ioloop.RunInExecutor(loop.DefaultExecutor(), func() (int, error) { return 6 * 7, nil })
 	})

@@ -17,8 +17,9 @@ var ErrLoopClosed = errors.New("ioloop: loop closed")
 
 // Options configures a Loop. The zero value is ready to use.
 type Options struct {
-	// SlowCallback is how long one callback may hold the loop before it is
-	// logged and recorded as slow. Zero means 100ms; negative disables.
+	// SlowCallback is how long one callback, timer or I/O handler may hold
+	// the loop before it is logged and recorded as slow. Zero means 100ms;
+	// negative disables.
 	SlowCallback time.Duration
 	// ExecutorWorkers is the worker count of the default executor. Zero
 	// means 4 per CPU: the default executor is for short blocking calls.
@@ -48,10 +49,27 @@ func (o Options) withDefaults() Options {
 // Loop is the event loop: Tornado's IOLoop. One goroutine, the one that
 // calls Run, runs every callback, timer and I/O handler, one at a time.
 //
-// AddCallback and Stop are safe from any goroutine, and so are Stats and
-// the executor methods documented as such. Every other method must be
-// called on the loop goroutine (or before Run starts, while only one
-// goroutine knows the loop).
+// AddCallback and Stop are safe from any goroutine, and so are Close,
+// Stats and the executor methods documented as such. Every other method
+// must be called on the loop goroutine (or before Run starts, while only
+// one goroutine knows the loop).
+//
+// A loop's life has four states:
+//
+//   - new: after New. Callbacks, timers, listeners and connections may be
+//     set up; nothing runs yet.
+//   - running: while Run runs, on the goroutine that called it.
+//   - stopped: Run has returned after Stop. Everything registered stays
+//     as it was, and Run may be called again.
+//   - closed: after Close, for good. Close stops a running loop and waits
+//     for Run to return, so `go loop.Run(); defer loop.Close()` is a
+//     complete shutdown (a deferred Stop before it is harmless). It then
+//     closes every connection and listener still registered (their
+//     handlers are not called), drops pending timers and queued callbacks,
+//     stops the executors' workers (after the jobs they hold finish) and
+//     releases the poller. Afterwards Run returns ErrLoopClosed and
+//     AddCallback drops its callback, counted in Stats.DroppedCallbacks,
+//     so a goroutine that outlives the loop cannot grow it.
 type Loop struct {
 	opts   Options
 	poller *poller // per-OS: epoll on Linux, a wait on a channel elsewhere
@@ -63,6 +81,7 @@ type Loop struct {
 	sleeping      bool      // the loop is blocked (or about to block) in the poller
 	wakeSent      bool      // a wake-up is on its way; further adders need not send one
 	stopping      bool
+	queueClosed   bool // Close has run: AddCallback drops
 	running       atomic.Bool
 	closed        atomic.Bool
 	loopGoroutine atomic.Uint64 // id of the goroutine in Run; checked under -race
@@ -74,6 +93,12 @@ type Loop struct {
 	executors     []*Executor
 	stats         statsRecorder
 	openConns     atomic.Int64
+
+	// lifeMu guards the lifecycle: the running and closed flags change
+	// under it, and runDone is closed when the current Run returns.
+	lifeMu   sync.Mutex
+	runDone  chan struct{}
+	closedCh chan struct{} // closed by Close, for RunSync's waiters
 }
 
 // New creates a loop. It does not start it: call Run on the goroutine that
@@ -84,7 +109,7 @@ func New(opts Options) (*Loop, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ioloop: create poller: %w", err)
 	}
-	l := &Loop{opts: opts, poller: p}
+	l := &Loop{opts: opts, poller: p, closedCh: make(chan struct{})}
 	l.stats.init()
 	l.defaultExec = l.NewExecutor("default", opts.ExecutorWorkers, opts.ExecutorQueue)
 	return l, nil
@@ -93,26 +118,39 @@ func New(opts Options) (*Loop, error) {
 // AddCallback schedules fn to run on the loop goroutine in a later
 // iteration. It is safe to call from any goroutine: it is the one way into
 // the loop from outside. Callbacks run in the order they were added.
-// Callbacks added after Close never run.
-func (l *Loop) AddCallback(fn func()) {
+// After Close, fn is dropped (never run) and counted in
+// Stats.DroppedCallbacks; callbacks still queued when Close runs are
+// dropped the same way.
+func (l *Loop) AddCallback(fn func()) { l.addCallback(fn) }
+
+// addCallback is AddCallback reporting whether fn was queued (false: the
+// loop is closed).
+func (l *Loop) addCallback(fn func()) bool {
 	l.mu.Lock()
+	if l.queueClosed {
+		l.mu.Unlock()
+		l.stats.droppedCallbacks.Add(1)
+		return false
+	}
 	if len(l.queue) == 0 {
 		l.queueSince = time.Now()
 	}
 	l.queue = append(l.queue, fn)
-	wake := l.sleeping && !l.wakeSent
-	if wake {
+	if l.sleeping && !l.wakeSent {
+		// Woken under the lock, at most once per sleep, so that Close
+		// (which takes the lock before releasing the poller) cannot close
+		// the wake-up descriptor under a write to it.
 		l.wakeSent = true
-	}
-	l.mu.Unlock()
-	if wake {
 		l.poller.wake()
 	}
+	l.mu.Unlock()
+	return true
 }
 
 // Stop asks the loop to return from Run. Callbacks already queued still run
 // (and those they queue in turn, for a bounded number of rounds); timers
-// and I/O are not waited for. Safe from any goroutine.
+// and I/O are not waited for. Safe from any goroutine. Stop before Run
+// makes the next Run return as soon as it has run the queued callbacks.
 func (l *Loop) Stop() {
 	l.AddCallback(func() {
 		l.mu.Lock()
@@ -121,25 +159,26 @@ func (l *Loop) Stop() {
 	})
 }
 
-// Run runs the loop on the calling goroutine until Stop. Every callback,
-// timer and I/O handler runs inside Run.
+// Run runs the loop on the calling goroutine until Stop (or Close). Every
+// callback, timer and I/O handler runs inside Run. It returns
+// ErrLoopClosed after Close, and an error if the loop is already running.
 func (l *Loop) Run() error {
-	if l.closed.Load() {
-		return ErrLoopClosed
+	if err := l.beginRun(); err != nil {
+		return err
 	}
-	if !l.running.CompareAndSwap(false, true) {
-		return errors.New("ioloop: Run called while the loop is running")
-	}
-	defer l.running.Store(false)
-	l.loopGoroutine.Store(goroutineID())
-	defer l.loopGoroutine.Store(0)
+	defer l.endRun()
 
+	// Each step is timed for Stats, reusing timestamps across steps so the
+	// accounting costs no extra clock reads: the end of one iteration's
+	// I/O dispatch is the start of the next iteration.
+	now := time.Now()
+	lastLook := now // when the loop last collected ready I/O
 	for {
 		// 1. Take the callbacks queued so far. Callbacks they add wait for
 		// the next iteration, so a callback that re-adds itself cannot
 		// starve timers and I/O.
+		iterationStart := now
 		batch, queuedAt, stopping := l.takeQueue()
-		iterationStart := time.Now()
 		if len(batch) > 0 {
 			l.stats.recordLag(iterationStart.Sub(queuedAt))
 		}
@@ -153,15 +192,69 @@ func (l *Loop) Run() error {
 		l.runDueTimers(time.Now())
 
 		// 3. Sleep in the poller until I/O, the next timer, or a wake-up
-		// from AddCallback, then run the I/O handlers it reports. The
-		// sleep handshake (sleeping, wakeSent) lives in pollOnce.
-		busy := time.Since(iterationStart)
-		waited, err := l.pollOnce()
+		// from AddCallback. The sleep handshake (sleeping, wakeSent) lives
+		// in pollWait. Only the sleep counts as idle.
+		sleepStart := time.Now()
+		slept, err := l.pollWait()
 		if err != nil {
 			return fmt.Errorf("ioloop: poll: %w", err)
 		}
-		l.stats.recordIteration(busy, waited)
+
+		// 4. Run the handlers of the ready I/O. Their time is busy time,
+		// and how long the I/O waited for them is loop lag.
+		ioStart := time.Now()
+		l.dispatchReady(ioStart, slept, lastLook)
+		lastLook = ioStart
+		now = time.Now()
+		l.stats.recordIteration(now, sleepStart.Sub(iterationStart), ioStart.Sub(sleepStart), now.Sub(ioStart))
 	}
+}
+
+// dispatchReady runs the handlers of the I/O the poller collected and
+// samples its lag: one sample per batch, how long the batch's readiness
+// had been waiting when the loop turned to it. The portable backend knows
+// when its first event was posted. Epoll does not say when a socket became
+// ready, so the sample is bounded from above: zero when the events woke
+// the sleeping loop, else the time since the loop last looked, since the
+// events came in while it was busy with other work.
+func (l *Loop) dispatchReady(ioStart time.Time, slept bool, lastLook time.Time) {
+	n, readySince := l.poller.dispatch(l)
+	if n == 0 {
+		return
+	}
+	l.stats.ioEvents.Add(uint64(n))
+	if readySince.IsZero() {
+		readySince = lastLook
+		if slept {
+			readySince = ioStart
+		}
+	}
+	l.stats.recordLag(ioStart.Sub(readySince))
+}
+
+// beginRun moves the loop to running, or says why it cannot run.
+func (l *Loop) beginRun() error {
+	l.lifeMu.Lock()
+	defer l.lifeMu.Unlock()
+	if l.closed.Load() {
+		return ErrLoopClosed
+	}
+	if l.running.Load() {
+		return errors.New("ioloop: Run called while the loop is running")
+	}
+	l.running.Store(true)
+	l.loopGoroutine.Store(goroutineID())
+	l.runDone = make(chan struct{})
+	return nil
+}
+
+// endRun moves the loop to stopped and releases Close's wait.
+func (l *Loop) endRun() {
+	l.lifeMu.Lock()
+	defer l.lifeMu.Unlock()
+	l.loopGoroutine.Store(0)
+	l.running.Store(false)
+	close(l.runDone)
 }
 
 // takeQueue swaps the queue out under the lock, returning the batch, when
@@ -207,9 +300,10 @@ func (l *Loop) drainForStop() {
 	l.mu.Unlock()
 }
 
-// pollOnce blocks in the poller until something is ready, then dispatches
-// the ready I/O handlers. It returns how long it slept.
-func (l *Loop) pollOnce() (time.Duration, error) {
+// pollWait blocks in the poller until something is ready or the next
+// timer is due, leaving the ready I/O for dispatchReady. It reports
+// whether it had to sleep (nothing was ready when it looked).
+func (l *Loop) pollWait() (bool, error) {
 	timeout := l.pollTimeout()
 	l.mu.Lock()
 	if len(l.queue) > 0 || l.stopping {
@@ -220,15 +314,13 @@ func (l *Loop) pollOnce() (time.Duration, error) {
 	l.sleeping = timeout != 0
 	l.mu.Unlock()
 
-	start := time.Now()
-	err := l.poller.wait(l, timeout)
-	waited := time.Since(start)
+	slept, err := l.poller.wait(timeout)
 
 	l.mu.Lock()
 	l.sleeping = false
 	l.wakeSent = false
 	l.mu.Unlock()
-	return waited, err
+	return slept, err
 }
 
 // pollTimeout is how long the poller may sleep: until the next timer, or
@@ -253,10 +345,10 @@ func (l *Loop) runProtected(fn func()) {
 		if r := recover(); r != nil {
 			l.stats.panics.Add(1)
 			l.opts.Logger.Error("ioloop: callback panicked",
-				"panic", r, "callback", funcName(fn), "stack", string(debug.Stack()))
+				"panic", r, "callback", FuncName(fn), "stack", string(debug.Stack()))
 		}
 		if d := time.Since(start); l.opts.SlowCallback > 0 && d > l.opts.SlowCallback {
-			where := funcName(fn)
+			where := FuncName(fn)
 			l.stats.recordSlow(start, d, where)
 			l.opts.Logger.Warn("ioloop: slow callback", "duration", d, "callback", where)
 		}
@@ -264,11 +356,24 @@ func (l *Loop) runProtected(fn func()) {
 	fn()
 }
 
-// funcName names a function value by where it was defined, e.g.
-// "chat/framework/iostream.(*Stream).Write.func1", so a slow or panicking
-// closure can be traced to its source. It runs only on those rare paths.
-func funcName(fn any) string {
-	pc := reflect.ValueOf(fn).Pointer()
+// FuncName names a function value by where it was defined, e.g.
+// "chat/framework/iostream.(*Stream).Write.func1 (/src/stream.go:120)", so
+// a slow or panicking closure can be traced to its source. The loop uses it
+// only on those rare paths, and so should others (a HandlerDescriber naming
+// the callback it runs): it costs a symbol lookup and a formatted string.
+// fn must be a function value; nil gives "nil". Safe from any goroutine.
+func FuncName(fn any) string {
+	if fn == nil {
+		return "nil"
+	}
+	v := reflect.ValueOf(fn)
+	if v.Kind() != reflect.Func {
+		return fmt.Sprintf("%T (not a function)", fn)
+	}
+	if v.IsNil() {
+		return "nil"
+	}
+	pc := v.Pointer()
 	if f := runtime.FuncForPC(pc); f != nil {
 		file, line := f.FileLine(pc)
 		return fmt.Sprintf("%s (%s:%d)", f.Name(), file, line)
@@ -276,15 +381,41 @@ func funcName(fn any) string {
 	return "unknown"
 }
 
-// Close releases the poller and stops the executors' workers. Call it after
-// Run has returned. Queued callbacks that have not run are dropped.
+// Close ends the loop for good; see Loop for the lifecycle. If Run is in
+// progress, Close stops it and waits for it to return. It then closes the
+// connections and listeners still registered, drops pending timers and
+// queued callbacks, stops the executors' workers (waiting for the jobs in
+// hand) and releases the poller. Safe from any goroutine except the loop
+// goroutine itself, where it would wait for its own return: there it
+// returns an error and does nothing (call Stop, and Close after Run
+// returns). Closing twice is harmless.
 func (l *Loop) Close() error {
-	if l.running.Load() {
-		return errors.New("ioloop: Close called while the loop is running; Stop it first")
+	if !l.stopForClose() {
+		return errors.New("ioloop: Close called on the loop goroutine; call Stop, then Close after Run returns")
 	}
-	if !l.closed.CompareAndSwap(false, true) {
+	l.lifeMu.Lock()
+	if l.closed.Load() {
+		l.lifeMu.Unlock()
 		return nil
 	}
+	l.closed.Store(true)
+	l.lifeMu.Unlock()
+
+	l.mu.Lock()
+	l.queueClosed = true
+	l.stats.droppedCallbacks.Add(uint64(len(l.queue)))
+	l.queue, l.spareQueue = nil, nil
+	l.mu.Unlock()
+	close(l.closedCh)
+
+	// Run has returned and cannot start again: the loop-owned state is
+	// this goroutine's now.
+	l.poller.closeRegistered()
+	for _, t := range l.timers {
+		t.index, t.fn = -1, nil
+	}
+	l.timers = nil
+	l.stats.timers.Store(0)
 	l.executorsMu.Lock()
 	for _, ex := range l.executors {
 		ex.shutdown()
@@ -293,7 +424,29 @@ func (l *Loop) Close() error {
 	return l.poller.close()
 }
 
-// Running reports whether Run is in progress. Safe from any goroutine.
+// stopForClose makes sure Run is not running, stopping it and waiting for
+// it if need be, with lifeMu held only between waits. It reports false
+// when called on the loop goroutine, which cannot wait for itself.
+func (l *Loop) stopForClose() bool {
+	for {
+		l.lifeMu.Lock()
+		if !l.running.Load() {
+			l.lifeMu.Unlock()
+			return true
+		}
+		if l.loopGoroutine.Load() == goroutineID() {
+			l.lifeMu.Unlock()
+			return false
+		}
+		done := l.runDone
+		l.lifeMu.Unlock()
+		l.Stop()
+		<-done
+	}
+}
+
+// Running reports whether Run is in progress (the running state). Safe
+// from any goroutine.
 func (l *Loop) Running() bool { return l.running.Load() }
 
 // Logger returns the loop's logger, for packages built on the loop.

@@ -37,6 +37,7 @@ type poller struct {
 	readyErr       error
 	wakefd         int
 	events         [256]unix.EpollEvent
+	ready          int         // events[:ready] collected by wait, not yet dispatched
 	handlers       []fdHandler // indexed by fd; nil for fds the loop does not own
 	wakeBuf        [8]byte
 }
@@ -134,15 +135,30 @@ func (p *poller) forget(fd int) {
 }
 
 // wait collects ready events, sleeping for at most timeout (negative: no
-// limit) when there are none, and dispatches them. Loop-only.
-func (p *poller) wait(l *Loop, timeout time.Duration) error {
+// limit) when there are none, and keeps them for dispatch. It reports
+// whether it slept. Loop-only.
+func (p *poller) wait(timeout time.Duration) (bool, error) {
 	n, err := p.collect()
+	slept := false
 	if err == nil && n == 0 && timeout != 0 {
 		n, err = p.sleep(timeout)
+		slept = true
 	}
 	if err != nil {
-		return err
+		return slept, err
 	}
+	p.ready = n
+	return slept, nil
+}
+
+// dispatch runs the handlers of the events wait collected and returns how
+// many I/O events it dispatched (the wake-up eventfd is not one). Epoll
+// does not say when an event became ready: the time is left zero for
+// dispatchReady to bound. Loop-only.
+func (p *poller) dispatch(l *Loop) (int, time.Time) {
+	n := p.ready
+	p.ready = 0
+	dispatched := 0
 	for i := range n {
 		ev := &p.events[i]
 		fd := int(ev.Fd)
@@ -154,9 +170,9 @@ func (p *poller) wait(l *Loop, timeout time.Duration) error {
 			continue
 		}
 		l.dispatchIO(p.handlers[fd], epollToEvents(ev.Events))
+		dispatched++
 	}
-	l.stats.ioEvents.Add(uint64(n))
-	return nil
+	return dispatched, time.Time{}
 }
 
 // collect runs epoll_wait without blocking.
@@ -211,6 +227,16 @@ func epollToEvents(e uint32) Events {
 		out |= Hangup | Readable
 	}
 	return out
+}
+
+// closeRegistered closes every connection and listener still registered,
+// for the loop's Close. Each one's Close forgets its fd.
+func (p *poller) closeRegistered() {
+	for _, h := range p.handlers {
+		if h != nil {
+			h.Close()
+		}
+	}
 }
 
 func (p *poller) close() error {

@@ -10,7 +10,8 @@ import (
 // Window sizes for the figures in Stats.
 const (
 	// lagSamples is how many recent lag samples the percentiles are taken
-	// over: one per batch of callbacks and one per fired timer.
+	// over: one per batch of callbacks, one per fired timer and one per
+	// batch of I/O events.
 	lagSamples = 1024
 	// busyBuckets one-second buckets make up the busy-fraction window.
 	busyBuckets = 10
@@ -26,27 +27,45 @@ type Stats struct {
 	IOEvents     uint64 // I/O readiness events dispatched since New
 	Panics       uint64 // callbacks that panicked (and were recovered)
 
-	// Loop lag: how late work ran compared with when it became due (a
-	// callback from when it was queued, a timer from its deadline), over
-	// the last lagSamples samples. High lag means the loop is overloaded
-	// or something blocks it.
+	// Loop lag: how late work ran compared with when it became due, over
+	// the last lagSamples samples: a batch of callbacks from when its first
+	// was queued, a timer from its deadline, a batch of ready I/O from when
+	// it became ready. On epoll, which does not say when a socket became
+	// ready, I/O that woke the sleeping loop counts zero and I/O found
+	// ready while the loop was busy counts the time since the loop last
+	// looked (an upper bound). High lag means the loop is overloaded or
+	// something blocks it.
 	LagP50, LagP99, LagMax time.Duration
 
 	// BusyFraction is the share of wall time the loop spent running
-	// callbacks rather than waiting in the poller, over the last ~10 s.
-	BusyFraction float64
+	// callbacks, timers and I/O handlers rather than sleeping in the
+	// poller, over the last ~10 s. IOBusyFraction is the I/O handlers'
+	// part of it.
+	BusyFraction   float64
+	IOBusyFraction float64
+
+	// QueuedCallbacks is how many callbacks wait for the loop's next
+	// iteration; PendingTimers how many timers are scheduled.
+	QueuedCallbacks int
+	PendingTimers   int
+	// DroppedCallbacks counts callbacks that never ran because the loop
+	// was closed (added after Close, or still queued when it ran).
+	DroppedCallbacks uint64
 
 	OpenConns     int // connections registered with the loop
 	Executors     []ExecutorStats
 	SlowCallbacks []SlowCallback // most recent last
 }
 
-// SlowCallback records one callback that held the loop longer than
-// Options.SlowCallback.
+// SlowCallback records one callback, timer or I/O handler that held the
+// loop longer than Options.SlowCallback.
 type SlowCallback struct {
 	At       time.Time
 	Duration time.Duration
-	Where    string // the function and the file:line it was defined at
+	// Where names the code: a callback's function and the file:line it was
+	// defined at; for an I/O handler its HandlerDescriber answer, or its
+	// function or type.
+	Where string
 }
 
 // statsRecorder collects the figures. Counters are atomics bumped by the
@@ -57,6 +76,10 @@ type statsRecorder struct {
 	timersRun    atomic.Uint64
 	ioEvents     atomic.Uint64
 	panics       atomic.Uint64
+	timers       atomic.Int64 // pending timers; the heap is loop-owned
+	// droppedCallbacks counts callbacks added after Close, or still queued
+	// when it ran.
+	droppedCallbacks atomic.Uint64
 
 	mu       sync.Mutex
 	lag      []time.Duration // ring buffer
@@ -68,8 +91,8 @@ type statsRecorder struct {
 }
 
 type busyBucket struct {
-	second      int64 // unix second this bucket counts
-	busy, total time.Duration
+	second          int64 // unix second this bucket counts
+	busy, io, total time.Duration
 }
 
 func (s *statsRecorder) init() {
@@ -89,15 +112,19 @@ func (s *statsRecorder) recordLag(d time.Duration) {
 	s.mu.Unlock()
 }
 
-func (s *statsRecorder) recordIteration(busy, waited time.Duration) {
-	now := time.Now().Unix()
+// recordIteration adds one loop iteration ending at end: busy running
+// callbacks and timers, then waited in the poller, then io running I/O
+// handlers.
+func (s *statsRecorder) recordIteration(end time.Time, busy, waited, io time.Duration) {
+	now := end.Unix()
 	s.mu.Lock()
 	b := &s.buckets[now%busyBuckets]
 	if b.second != now {
 		*b = busyBucket{second: now}
 	}
-	b.busy += busy
-	b.total += busy + waited
+	b.busy += busy + io
+	b.io += io
+	b.total += busy + waited + io
 	s.mu.Unlock()
 }
 
@@ -117,12 +144,17 @@ func (s *statsRecorder) recordSlow(at time.Time, d time.Duration, where string) 
 func (l *Loop) Stats() Stats {
 	s := &l.stats
 	out := Stats{
-		CallbacksRun: s.callbacksRun.Load(),
-		TimersRun:    s.timersRun.Load(),
-		IOEvents:     s.ioEvents.Load(),
-		Panics:       s.panics.Load(),
-		OpenConns:    int(l.openConns.Load()),
+		CallbacksRun:     s.callbacksRun.Load(),
+		TimersRun:        s.timersRun.Load(),
+		IOEvents:         s.ioEvents.Load(),
+		Panics:           s.panics.Load(),
+		OpenConns:        int(l.openConns.Load()),
+		PendingTimers:    int(s.timers.Load()),
+		DroppedCallbacks: s.droppedCallbacks.Load(),
 	}
+	l.mu.Lock()
+	out.QueuedCallbacks = len(l.queue)
+	l.mu.Unlock()
 	l.executorsMu.Lock()
 	for _, ex := range l.executors {
 		out.Executors = append(out.Executors, ex.Stats())
@@ -136,10 +168,11 @@ func (l *Loop) Stats() Stats {
 	}
 	lags := slices.Clone(s.lag[:n])
 	now := time.Now().Unix()
-	var busy, total time.Duration
+	var busy, io, total time.Duration
 	for _, b := range s.buckets {
 		if now-b.second < busyBuckets {
 			busy += b.busy
+			io += b.io
 			total += b.total
 		}
 	}
@@ -149,6 +182,7 @@ func (l *Loop) Stats() Stats {
 
 	if total > 0 {
 		out.BusyFraction = float64(busy) / float64(total)
+		out.IOBusyFraction = float64(io) / float64(total)
 	}
 	if len(lags) > 0 {
 		slices.Sort(lags)

@@ -23,6 +23,7 @@ func (t *Timer) Cancel() bool {
 	}
 	t.loop.AssertOnLoop()
 	heap.Remove(&t.loop.timers, t.index)
+	t.loop.stats.timers.Add(-1)
 	t.fn = nil
 	return true
 }
@@ -40,6 +41,7 @@ func (l *Loop) CallAt(deadline time.Time, fn func()) *Timer {
 	l.timerSeq++
 	t := &Timer{loop: l, deadline: deadline, seq: l.timerSeq, fn: fn}
 	heap.Push(&l.timers, t)
+	l.stats.timers.Add(1)
 	return t
 }
 
@@ -68,6 +70,7 @@ func (l *Loop) runDueTimers(now time.Time) {
 			break
 		}
 		heap.Pop(&l.timers)
+		l.stats.timers.Add(-1)
 		fn := t.fn
 		t.fn = nil
 		l.stats.recordLag(now.Sub(t.deadline))
