@@ -83,3 +83,43 @@ func TestConnectTimesOut(t *testing.T) {
 		})
 	}
 }
+
+// TestConnectThatGaveUpLeavesNoSocket times out or cancels connects to a
+// listener that never answers: afterwards the loop holds no connection,
+// so the socket that was still connecting was closed, not leaked.
+func TestConnectThatGaveUpLeavesNoSocket(t *testing.T) {
+	address := fullListener(t)
+	l := looptest.Start(t)
+	cases := []struct {
+		name string
+		opts tcpserver.ConnectOptions
+		stop func(*concurrent.Future[*iostream.Stream])
+	}{
+		{"timeout", tcpserver.ConnectOptions{Timeout: 50 * time.Millisecond}, func(*concurrent.Future[*iostream.Stream]) {}},
+		{"cancel", tcpserver.ConnectOptions{}, func(f *concurrent.Future[*iostream.Stream]) { f.Cancel() }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			done := make(chan error, 1)
+			l.AddCallback(func() {
+				f := tcpserver.Connect(l, address, tc.opts)
+				f.OnResult(func(_ *iostream.Stream, err error) { done <- err })
+				tc.stop(f)
+			})
+			select {
+			case err := <-done:
+				if err == nil {
+					t.Fatal("Connect succeeded against a listener whose queue is full")
+				}
+			case <-time.After(2 * time.Second):
+				t.Fatal("Connect neither timed out nor reported its cancel")
+			}
+			open := make(chan int, 1)
+			l.AddCallback(func() { open <- l.OpenConns() })
+			if n := <-open; n != 0 {
+				t.Errorf("after the connect gave up the loop holds %d connections; want 0 (the connecting socket leaked)", n)
+			}
+		})
+	}
+}
+

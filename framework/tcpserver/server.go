@@ -155,8 +155,8 @@ func Connect(loop *ioloop.Loop, address string, opts ConnectOptions) *concurrent
 // play a connect that completes after Connect gave up.
 type dialer func(loop *ioloop.Loop, address string, opts ioloop.DialOptions, deliver func(*ioloop.Conn, error)) (cancel func())
 
-// dialLoop dials with the loop. Cancelling fails the loop's dial future;
-// what becomes of a socket still connecting then is the loop's business.
+// dialLoop dials with the loop. Cancelling the loop's dial future closes a
+// socket that is still connecting (see ioloop.Loop.Dial).
 func dialLoop(loop *ioloop.Loop, address string, opts ioloop.DialOptions, deliver func(*ioloop.Conn, error)) func() {
 	f := loop.Dial("tcp", address, opts)
 	f.OnResult(deliver)
@@ -166,6 +166,11 @@ func dialLoop(loop *ioloop.Loop, address string, opts ioloop.DialOptions, delive
 // connect is Connect with its dialer as a parameter.
 func connect(loop *ioloop.Loop, address string, opts ConnectOptions, dial dialer) *concurrent.Future[*iostream.Stream] {
 	out := concurrent.New[*iostream.Stream]()
+	if opts.Dial.Timeout == 0 {
+		// Connect's own timer bounds the connect; the loop's default dial
+		// timeout must not cut a longer ConnectOptions.Timeout short.
+		opts.Dial.Timeout = -1
+	}
 	dialing := true
 	cancelDial := dial(loop, address, opts.Dial, func(c *ioloop.Conn, err error) {
 		dialing = false
