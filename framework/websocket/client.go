@@ -72,7 +72,13 @@ func Dial(loop *ioloop.Loop, rawURL string, opts DialOptions) *concurrent.Future
 	}
 	a.timer = loop.CallLater(a.timeout, a.timedOut)
 	a.result.AddDoneCallback(a.ended)
-	tcpserver.Connect(loop, hostPort, tcpserver.ConnectOptions{Dial: ioloop.DialOptions{LocalAddr: opts.LocalAddr}}).OnResult(a.connected)
+	// The attempt's own timer bounds connect and handshake together, so
+	// the connect gets no bound of its own.
+	a.connecting = tcpserver.Connect(loop, hostPort, tcpserver.ConnectOptions{
+		Dial:    ioloop.DialOptions{LocalAddr: opts.LocalAddr},
+		Timeout: -1,
+	})
+	a.connecting.OnResult(a.connected)
 	return a.result
 }
 
@@ -88,7 +94,9 @@ type dialAttempt struct {
 	result  *concurrent.Future[*Conn]
 	timer   *ioloop.Timer
 	stream  *iostream.Stream // once the TCP connect has completed in time
-	key     string           // Sec-WebSocket-Key sent
+
+	connecting *concurrent.Future[*iostream.Stream] // the TCP connect
+	key        string                               // Sec-WebSocket-Key sent
 }
 
 // errDialEnded closes a stream whose Dial had already failed.
@@ -99,12 +107,17 @@ func (a *dialAttempt) timedOut() {
 }
 
 // ended runs when the result settles, whichever way. A failed attempt's
-// stream is closed here, so a handshake under way ends at once.
+// stream is closed here, so a handshake under way ends at once; a TCP
+// connect still under way is cancelled, which closes its socket.
 func (a *dialAttempt) ended(f *concurrent.Future[*Conn]) {
 	a.timer.Cancel()
-	if f.Err() != nil && a.stream != nil {
+	if f.Err() == nil {
+		return
+	}
+	if a.stream != nil {
 		a.stream.Close(f.Err())
 	}
+	a.connecting.Cancel()
 }
 
 // connected runs when the TCP connect completes or fails. A stream that
