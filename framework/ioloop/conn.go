@@ -112,7 +112,7 @@ type dialAttempt struct {
 }
 
 func (l *Loop) startDial(address string, opts DialOptions) *dialAttempt {
-	d := &dialAttempt{future: concurrent.New[*Conn](), address: address}
+	d := &dialAttempt{future: logFuturePanics(l, concurrent.New[*Conn]()), address: address}
 	d.future.AddDoneCallback(d.finished)
 	if timeout := opts.timeout(); timeout > 0 {
 		d.timer = l.CallLater(timeout, d.timedOut)

@@ -93,7 +93,7 @@ func (ex *Executor) Name() string { return ex.name }
 // ErrQueueFull. Loop goroutine only.
 func RunInExecutor[T any](ex *Executor, fn func() (T, error)) *concurrent.Future[T] {
 	ex.loop.AssertOnLoop()
-	future := concurrent.New[T]()
+	future := logFuturePanics(ex.loop, concurrent.New[T]())
 	job := func() {
 		var value T
 		err := callRecovering(func() (err error) {

@@ -93,6 +93,7 @@ type Loop struct {
 	executors     []*Executor
 	stats         statsRecorder
 	openConns     atomic.Int64
+	locals        map[any]any // loop-owned: see Local
 
 	// lifeMu guards the lifecycle: the running and closed flags change
 	// under it, and runDone is closed when the current Run returns.
@@ -416,6 +417,7 @@ func (l *Loop) Close() error {
 	}
 	l.timers = nil
 	l.stats.timers.Store(0)
+	l.locals = nil
 	l.executorsMu.Lock()
 	for _, ex := range l.executors {
 		ex.shutdown()

@@ -122,4 +122,3 @@ func TestConnectThatGaveUpLeavesNoSocket(t *testing.T) {
 		})
 	}
 }
-

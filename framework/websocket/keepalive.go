@@ -2,7 +2,6 @@ package websocket
 
 import (
 	"errors"
-	"sync"
 	"time"
 
 	"chat/framework/ioloop"
@@ -22,55 +21,52 @@ import (
 // PingInterval+PongTimeout after its last frame is closed as dead.
 // Loop-owned.
 type keepalive struct {
+	loop    *ioloop.Loop
 	key     keepaliveKey
 	members []*Conn // each member's keepaliveSlot is its index here
 	sweeper *ioloop.PeriodicCallback
 }
 
-// keepaliveKey is what connections sharing a sweep have in common.
+// keepaliveKey is what connections of one loop sharing a sweep have in
+// common.
 type keepaliveKey struct {
-	loop                      *ioloop.Loop
 	pingInterval, pongTimeout time.Duration
 }
 
-func keyOf(loop *ioloop.Loop, opts *Options) keepaliveKey {
-	return keepaliveKey{loop, opts.PingInterval, opts.PongTimeout}
+func keyOf(opts *Options) keepaliveKey {
+	return keepaliveKey{opts.PingInterval, opts.PongTimeout}
 }
 
-// keepalives finds the sweep of a loop for a pair of durations. Several
-// loops may open connections at once, so the map is locked; it is used
-// when a connection opens and when a watched one closes, and the last
-// one's closing drops the entry (a finished loop is not kept alive by it).
-// It is the package's one registry: the sweeps must be found from the
-// settings alone, since equal settings come in many *Options.
-var keepalives struct {
-	mu    sync.Mutex
-	byKey map[keepaliveKey]*keepalive
+// keepalives is a loop's sweeps by their settings, kept with the loop
+// (ioloop.Loop.Local), since equal settings come in many *Options and the
+// sweeps must be found from the settings alone. Loop-owned, so it needs
+// no lock, and it goes with the loop.
+type keepalives map[keepaliveKey]*keepalive
+
+// keepalivesKey is the key of a loop's keepalives in ioloop.Loop.Local.
+type keepalivesKey struct{}
+
+func keepalivesOf(loop *ioloop.Loop) keepalives {
+	return loop.Local(keepalivesKey{}, func() any { return keepalives{} }).(keepalives)
 }
 
 // keepaliveFor returns the sweep that watches connections of loop opened
-// with opts, creating it (stopped) if there is none.
+// with opts, creating it (stopped) if there is none. Loop-only.
 func keepaliveFor(loop *ioloop.Loop, opts *Options) *keepalive {
-	key := keyOf(loop, opts)
-	keepalives.mu.Lock()
-	defer keepalives.mu.Unlock()
-	ka := keepalives.byKey[key]
+	sweeps := keepalivesOf(loop)
+	key := keyOf(opts)
+	ka := sweeps[key]
 	if ka == nil {
-		if keepalives.byKey == nil {
-			keepalives.byKey = make(map[keepaliveKey]*keepalive)
-		}
-		ka = &keepalive{key: key}
+		ka = &keepalive{loop: loop, key: key}
 		ka.sweeper = ioloop.NewPeriodicCallback(loop, sweepInterval(opts), ka.sweep)
-		keepalives.byKey[key] = ka
+		sweeps[key] = ka
 	}
 	return ka
 }
 
 // watchingKeepalive returns the sweep that watches c, nil if none does.
 func watchingKeepalive(c *Conn) *keepalive {
-	keepalives.mu.Lock()
-	defer keepalives.mu.Unlock()
-	return keepalives.byKey[keyOf(c.Loop(), c.opts)]
+	return keepalivesOf(c.Loop())[keyOf(c.opts)]
 }
 
 func sweepInterval(opts *Options) time.Duration {
@@ -107,10 +103,9 @@ func (ka *keepalive) remove(c *Conn) {
 
 // drop forgets a sweep that has nobody left to watch.
 func (ka *keepalive) drop() {
-	keepalives.mu.Lock()
-	defer keepalives.mu.Unlock()
-	if keepalives.byKey[ka.key] == ka {
-		delete(keepalives.byKey, ka.key)
+	sweeps := keepalivesOf(ka.loop)
+	if sweeps[ka.key] == ka {
+		delete(sweeps, ka.key)
 	}
 }
 

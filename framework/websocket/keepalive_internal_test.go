@@ -80,15 +80,11 @@ func TestConnectionsShareOneKeepaliveSweep(t *testing.T) {
 	}
 }
 
-// sweepsOf returns the keepalive sweeps of loop l.
+// sweepsOf returns the keepalive sweeps of loop l. Loop-only.
 func sweepsOf(l *ioloop.Loop) []*keepalive {
-	keepalives.mu.Lock()
-	defer keepalives.mu.Unlock()
 	var out []*keepalive
-	for key, ka := range keepalives.byKey {
-		if key.loop == l {
-			out = append(out, ka)
-		}
+	for _, ka := range keepalivesOf(l) {
+		out = append(out, ka)
 	}
 	return out
 }
