@@ -242,9 +242,13 @@ func deliberateDifference(fr walkedFrame) int {
 		// RFC 6455 §5.5.1: a close body starts with a 2-byte code; gorilla
 		// takes a 1-byte body as no code (1005).
 		return 1002
-	case fr.fin && fr.opcode == 8 && len(fr.payload) >= 2 && binary.BigEndian.Uint16(fr.payload) == 1014 && utf8.Valid(fr.payload[2:]):
+	case fr.fin && fr.opcode == 8 && len(fr.payload) >= 2 && binary.BigEndian.Uint16(fr.payload) == 1014:
 		// 1014 (Bad Gateway) is in IANA's registry of close codes;
-		// gorilla's list of codes it accepts stops at 1013.
+		// gorilla's list of codes it accepts stops at 1013. So the reason
+		// is checked next (RFC 6455 §8.1: 1007 if not UTF-8).
+		if !utf8.Valid(fr.payload[2:]) {
+			return 1007
+		}
 		return 1014
 	case fr.lengthBits == 64 && fr.length > uint64(fuzzMaxMessage-fr.assembled):
 		// Ours checks a frame's length against the message limit before
@@ -804,6 +808,7 @@ var frameReaderCases = []frameReaderCase{
 	{name: "close code 999", frames: []clientFrame{closeWith(999, "")}, want: readResult{code: 1002}},
 	{name: "close code 1005 sent", frames: []clientFrame{closeWith(1005, "")}, want: readResult{code: 1002}},
 	{name: "close code 1014", frames: []clientFrame{closeWith(1014, "")}, want: readResult{code: 1014}},
+	{name: "close code 1014 with a reason not UTF-8", frames: []clientFrame{closeWith(1014, "\xee")}, want: readResult{code: 1007}},
 	{name: "close code 3000", frames: []clientFrame{closeWith(3000, "app")}, want: readResult{code: 3000}},
 	{name: "close code 5000", frames: []clientFrame{closeWith(5000, "")}, want: readResult{code: 1002}},
 	{name: "close reason not UTF-8", frames: []clientFrame{closeWith(1000, "\xff")}, want: readResult{code: 1007}},
