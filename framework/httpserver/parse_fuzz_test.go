@@ -177,11 +177,11 @@ func deliberateAcceptance(data []byte, theirs outcome) bool {
 		return true // net/http bounds chunk overhead by ratio; we bound extensions and trailers
 	case strings.Contains(theirs.reason, "invalid byte in chunk length"):
 		return bytes.Contains(data, []byte(" ;")) || bytes.Contains(data, []byte("\t;"))
-	case strings.Contains(theirs.reason, "invalid URL escape"),
-		strings.Contains(theirs.reason, `invalid character "#" in host name`):
-		// url.ParseRequestURI reads a fragment as part of the path or
-		// authority; we drop it unread (RFC 9110 §7.1).
-		return bytes.IndexByte(requestLine(data), '#') >= 0
+	case bytes.IndexByte(requestLine(data), '#') >= 0:
+		// url.ParseRequestURI reads a fragment as part of the path, host
+		// or port; we drop it unread (RFC 9110 §7.1). Without it,
+		// net/http must accept.
+		return netHTTPOutcome(withoutFragment(data)).ok
 	}
 	return false
 }
@@ -190,6 +190,18 @@ func deliberateAcceptance(data []byte, theirs outcome) bool {
 func requestLine(data []byte) []byte {
 	line, _, _ := bytes.Cut(data, []byte("\n"))
 	return line
+}
+
+// withoutFragment removes the first request line's fragment: from its
+// first '#' to the next space.
+func withoutFragment(data []byte) []byte {
+	line := requestLine(data)
+	hash := bytes.IndexByte(line, '#')
+	end := bytes.IndexByte(line[hash:], ' ')
+	if end < 0 {
+		end = len(line) - hash
+	}
+	return append(append([]byte(nil), data[:hash]...), data[hash+end:]...)
 }
 
 func FuzzParseRequest(f *testing.F) {

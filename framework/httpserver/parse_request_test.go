@@ -160,6 +160,8 @@ var parseCases = []parseCase{
 		check: wantFields("GET", "/x", "y", "example.org", -1, false, true)},
 	{name: "absolute-form fragment right after authority", raw: "GET http://example.org#z HTTP/1.1\r\nHost: example.org\r\n\r\n",
 		check: wantFields("GET", "/", "", "example.org", -1, false, true)},
+	{name: "absolute-form fragment after an empty port", raw: "GET http://example.org:#x HTTP/1.1\r\nHost: example.org\r\n\r\n",
+		check: wantFields("GET", "/", "", "example.org:", -1, false, true)},
 	{name: "absolute-form at sign in path", raw: "GET http://example.org/a@b HTTP/1.1\r\nHost: example.org\r\n\r\n",
 		check: wantFields("GET", "/a@b", "", "example.org", -1, false, true)},
 
