@@ -94,10 +94,12 @@ type fieldSpan struct {
 // errors the scanner also reports, it rejects:
 //   - 505 for a well-formed HTTP-version other than HTTP/1.0 and HTTP/1.1;
 //   - 400 for a malformed request line: RFC 9112 §3 wants exactly
-//     method SP request-target SP HTTP-version, so a line without a
-//     version (an HTTP/0.9 simple request, whose answer would have no
-//     status line or header: RFC 9112 Appendix C.1) is refused, as are
-//     doubled or tab separators;
+//     method SP request-target SP HTTP-version, so doubled or tab
+//     separators are refused, and so is a line without a version. That
+//     would be an HTTP/0.9 request, which carries no Host and is answered
+//     without a status line; RFC 9112 Appendix C.1 has servers that pick
+//     the site by Host drop HTTP/0.9, and observes that such lines are
+//     mostly HTTP/1.x requests whose target was sent unencoded;
 //   - 400 for a request-target in the wrong form (RFC 9112 §3.2):
 //     origin-form and absolute-form (http or https scheme) for any method,
 //     authority-form only and always for CONNECT (§3.2.3), asterisk-form
