@@ -26,7 +26,8 @@ import (
 // frameworkStack lists framework/'s packages lowest first. A package may
 // import only packages before it, so the stack runs one way:
 // concurrent ← ioloop ← iostream ← tcpserver ← httpserver ← web ←
-// websocket. looptest (a helper that starts a loop for tests) sits just
+// websocket; only ioloop has per-OS or per-backend files
+// (checkPerOSFiles). looptest (a helper that starts a loop for tests) sits just
 // above ioloop and is for tests only (see importRules). A new package in
 // framework/ fails the test until it is placed here.
 var frameworkStack = []string{
@@ -233,6 +234,7 @@ func TestModuleLayering(t *testing.T) {
 	if g := goList(t, nil, "-m", "-f", "{{.Path}}\t"); len(g) != 1 || g["chat"] == nil {
 		t.Fatalf("module path is not chat (%v): the patterns here need updating", g)
 	}
+	filesByConfig := map[string]graph{}
 	for _, config := range []struct {
 		name string
 		env  []string
@@ -247,6 +249,7 @@ func TestModuleLayering(t *testing.T) {
 			// A package without non-test files (this one) cannot be imported: left out.
 			g := goList(t, config.env, tags, "-deps", "-f", "{{if or .GoFiles .CgoFiles}}{{.ImportPath}}\t{{join .Imports \" \"}}{{end}}", "./...")
 			testImports := goList(t, config.env, tags, "-f", "{{.ImportPath}}\t{{join .TestImports \" \"}} {{join .XTestImports \" \"}}", "./framework/...")
+			filesByConfig[config.name] = goList(t, config.env, tags, "-f", "{{.ImportPath}}\t{{join .GoFiles \" \"}} {{join .CgoFiles \" \"}}", "./framework/...")
 			for _, pkg := range frameworkStack {
 				if _, ok := g[pkg]; !ok {
 					t.Errorf("%s is in frameworkStack but not in the module", pkg)
@@ -254,6 +257,59 @@ func TestModuleLayering(t *testing.T) {
 			}
 			for _, p := range checkLayering(g, testImports) {
 				t.Error(p)
+			}
+		})
+	}
+	for _, p := range checkPerOSFiles(filesByConfig) {
+		t.Error(p)
+	}
+}
+
+// perOSPackage is the one framework package whose files may differ from
+// one OS or backend to another (STYLE: per-OS code is confined, behind one
+// seam, to the package that needs it).
+const perOSPackage = "chat/framework/ioloop"
+
+// checkPerOSFiles reports framework packages other than perOSPackage
+// whose Go files differ between build configurations (each a map of
+// package to its files).
+func checkPerOSFiles(filesByConfig map[string]graph) []string {
+	configs := make([]string, 0, len(filesByConfig))
+	for name := range filesByConfig {
+		configs = append(configs, name)
+	}
+	slices.Sort(configs)
+	var problems []string
+	for i := 1; i < len(configs); i++ {
+		first, other := filesByConfig[configs[0]], filesByConfig[configs[i]]
+		for pkg, files := range first {
+			if pkg != perOSPackage && matches("chat/framework/...", pkg) && !slices.Equal(files, other[pkg]) {
+				problems = append(problems, fmt.Sprintf("%s builds %v for %s but %v for %s: per-OS and per-backend files belong in %s",
+					pkg, files, configs[0], other[pkg], configs[i], perOSPackage))
+			}
+		}
+	}
+	slices.Sort(problems)
+	return problems
+}
+
+func TestPerOSFilesChecker(t *testing.T) {
+	same := graph{"chat/framework/iostream": {"stream.go"}, "chat/framework/ioloop": {"loop.go", "poller_epoll.go"}, "chat/store": {"a.go"}}
+	for _, tc := range []struct {
+		name  string
+		other graph
+		want  int
+	}{
+		{name: "only ioloop differs", other: graph{"chat/framework/iostream": {"stream.go"}, "chat/framework/ioloop": {"loop.go", "poller_portable.go"}, "chat/store": {"b.go"}}},
+		{name: "iostream has a per-OS file", other: graph{"chat/framework/iostream": {"stream.go", "stream_linux.go"}, "chat/framework/ioloop": {"loop.go"}}, want: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := checkPerOSFiles(map[string]graph{"linux": same, "darwin": tc.other})
+			if len(got) != tc.want {
+				t.Errorf("got %d problems, want %d: %q", len(got), tc.want, got)
+			}
+			if tc.want > 0 && !strings.Contains(got[0], "chat/framework/iostream builds") {
+				t.Errorf("problem %q does not name iostream", got[0])
 			}
 		})
 	}
