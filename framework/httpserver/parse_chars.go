@@ -13,16 +13,27 @@ func isFieldValueChar(c byte) bool {
 	return c >= 0x20 && c != 0x7f || c == '\t'
 }
 
-// isTargetChar reports whether c may appear in a request-target: the RFC
-// 3986 pchar / query set plus "/", "?", "%" (validated separately) and
-// "[" "]" (IP literals in absolute- and authority-form).
-var isTargetChar = alnumAnd("-._~!$&'()*+,;=:@/?%[]")
+// isTargetChar reports whether c may appear in a request-target: any
+// visible ASCII byte (%x21-7E). That is wider than RFC 3986, which would
+// have '"', '|', '{', '\\' and the like percent-encoded, because real
+// clients send them raw (browsers leave '|' and '"' alone in a query) and
+// net/http and Node accept them. Controls, SP, DEL and bytes >= 0x80 stay
+// out; see ParseRequestHead for why.
+var isTargetChar = visibleASCII()
 
 // isHostChar reports whether c may appear in a Host value or an authority:
 // unreserved / sub-delims / ":" / "[" / "]" (RFC 3986 §3.2.2). Percent-
 // encoding is refused: no host a browser sends needs it, and decoders
 // disagree about it.
 var isHostChar = alnumAnd("-._~!$&'()*+,;=:[]")
+
+// visibleASCII builds the byte-class table of VCHAR (%x21-7E).
+func visibleASCII() (t [256]bool) {
+	for c := 0x21; c <= 0x7e; c++ {
+		t[c] = true
+	}
+	return t
+}
 
 // alnumAnd builds a byte-class table of ASCII letters, digits and extra.
 func alnumAnd(extra string) (t [256]bool) {

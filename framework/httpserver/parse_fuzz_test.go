@@ -21,6 +21,8 @@ type outcome struct {
 	status    int    // ours only
 	method    string
 	target    string
+	path      string // ours only: net/http keeps a fragment in URL.Path
+	rawQuery  string // ours only
 	host      string
 	header    map[string][]string
 	body      string
@@ -64,8 +66,8 @@ func ourOutcome(data []byte) outcome {
 		}
 		body = rest[:r.ContentLength]
 	}
-	return outcome{ok: true, method: r.Method, target: r.Target, host: r.Host, header: r.Header,
-		body: string(body), keepAlive: r.KeepAlive}
+	return outcome{ok: true, method: r.Method, target: r.Target, path: r.Path, rawQuery: r.RawQuery,
+		host: r.Host, header: r.Header, body: string(body), keepAlive: r.KeepAlive}
 }
 
 func rejected(err error) outcome {
@@ -146,9 +148,8 @@ var deliberateRejections = map[string]string{
 	"Transfer-Encoding in an HTTP/1.0 request":                                  "net/http ignores Transfer-Encoding on HTTP/1.0",
 	"repeated Content-Length":                                                   "net/http merges identical values",
 	"HTTP version not supported":                                                "net/http serves HTTP/1.2 to HTTP/1.9 as HTTP/1.x",
-	"fragment in request-target":                                                "url.ParseRequestURI keeps '#' in the path",
-	"invalid byte in request-target":                                            "url.ParseRequestURI accepts non-RFC 3986 bytes",
-	"invalid percent-encoding in request-target":                                "net/url does not validate the query's escapes",
+	"non-ASCII byte in request-target":                                          "net/http passes bytes >= 0x80 through; browsers percent-encode them",
+	"invalid percent-encoding in request-target":                                "net/url does not check escapes in an opaque target (\"http:%zz\")",
 	"asterisk-form request-target is only allowed for OPTIONS":                  "net/http accepts * for any method",
 	"CONNECT requires an authority-form request-target":                         "net/http accepts CONNECT /path (net/rpc) and an empty port",
 	"request-target is not origin-form or absolute-form with an http(s) scheme": "net/http accepts any scheme",
@@ -176,8 +177,31 @@ func deliberateAcceptance(data []byte, theirs outcome) bool {
 		return true // net/http bounds chunk overhead by ratio; we bound extensions and trailers
 	case strings.Contains(theirs.reason, "invalid byte in chunk length"):
 		return bytes.Contains(data, []byte(" ;")) || bytes.Contains(data, []byte("\t;"))
+	case bytes.IndexByte(requestLine(data), '#') >= 0:
+		// url.ParseRequestURI reads a fragment as part of the path, host
+		// or port; we drop it unread (RFC 9110 §7.1). Without it,
+		// net/http must accept.
+		return netHTTPOutcome(withoutFragment(data)).ok
 	}
 	return false
+}
+
+// requestLine returns the first line of data.
+func requestLine(data []byte) []byte {
+	line, _, _ := bytes.Cut(data, []byte("\n"))
+	return line
+}
+
+// withoutFragment removes the first request line's fragment: from its
+// first '#' to the next space.
+func withoutFragment(data []byte) []byte {
+	line := requestLine(data)
+	hash := bytes.IndexByte(line, '#')
+	end := bytes.IndexByte(line[hash:], ' ')
+	if end < 0 {
+		end = len(line) - hash
+	}
+	return append(append([]byte(nil), data[:hash]...), data[hash+end:]...)
 }
 
 func FuzzParseRequest(f *testing.F) {
@@ -191,6 +215,9 @@ func FuzzParseRequest(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ours, theirs := ourOutcome(data), netHTTPOutcome(data)
+		if ours.ok {
+			checkPathAndQuery(t, ours)
+		}
 		switch {
 		case ours.ok && !theirs.ok:
 			if !deliberateAcceptance(data, theirs) {
@@ -204,6 +231,33 @@ func FuzzParseRequest(f *testing.F) {
 			compareAccepted(t, data, ours, theirs)
 		}
 	})
+}
+
+// checkPathAndQuery checks Path and RawQuery are the target's path and
+// query, without a fragment, for the origin and absolute forms.
+func checkPathAndQuery(t *testing.T, ours outcome) {
+	t.Helper()
+	if ours.path == "" || ours.path == "*" {
+		return // authority-form, asterisk-form
+	}
+	rest, _, _ := strings.Cut(ours.target, "#")
+	if _, afterScheme, absolute := strings.Cut(rest, "://"); absolute && rest[0] != '/' {
+		if i := strings.IndexAny(afterScheme, "/?"); i >= 0 {
+			rest = afterScheme[i:]
+		} else {
+			rest = ""
+		}
+		if !strings.HasPrefix(rest, "/") {
+			rest = "/" + rest
+		}
+	}
+	want := ours.path
+	if strings.Contains(rest, "?") {
+		want += "?" + ours.rawQuery
+	}
+	if rest != want || strings.Contains(ours.path, "#") || strings.Contains(ours.rawQuery, "#") {
+		t.Fatalf("target %q split into path %q and query %q", ours.target, ours.path, ours.rawQuery)
+	}
 }
 
 // compareAccepted checks two accepted requests agree. net/http removes

@@ -14,11 +14,12 @@ import (
 // is immutable by convention once handed to a handler.
 type RequestHead struct {
 	Method string // method token, case-sensitive ("GET")
-	Target string // request-target exactly as received
+	Target string // request-target exactly as received, fragment included
 
 	// Path and RawQuery split Target: for origin-form and absolute-form,
 	// Path is the (still percent-encoded) path, "/" when an absolute-form
-	// target has none, and RawQuery what follows the first '?'. For
+	// target has none, and RawQuery what follows the first '?'; a
+	// fragment ('#' and what follows) is in neither. For
 	// asterisk-form (OPTIONS *) Path is "*"; for authority-form (CONNECT)
 	// both are empty.
 	Path     string
@@ -92,11 +93,41 @@ type fieldSpan struct {
 // Every failure is a *ParseError; besides the limits (414, 431) and framing
 // errors the scanner also reports, it rejects:
 //   - 505 for a well-formed HTTP-version other than HTTP/1.0 and HTTP/1.1;
-//   - 400 for a malformed request line or request-target: single SP
-//     separators only; origin-form for any method, absolute-form (http or
-//     https scheme, no userinfo) for any method, authority-form only and
-//     always for CONNECT, asterisk-form only for OPTIONS; no fragment,
-//     no bytes outside RFC 3986, valid percent-encoding;
+//   - 400 for a malformed request line: RFC 9112 §3 wants exactly
+//     method SP request-target SP HTTP-version, so doubled or tab
+//     separators are refused, and so is a line without a version. That
+//     would be an HTTP/0.9 request, which carries no Host and is answered
+//     without a status line; RFC 9112 Appendix C.1 has servers that pick
+//     the site by Host drop HTTP/0.9, and observes that such lines are
+//     mostly HTTP/1.x requests whose target was sent unencoded;
+//   - 400 for a request-target in the wrong form (RFC 9112 §3.2):
+//     origin-form and absolute-form (http or https scheme) for any method,
+//     authority-form only and always for CONNECT (§3.2.3), asterisk-form
+//     only for OPTIONS (§3.2.4: "*" names the server itself, which only a
+//     server-wide OPTIONS means; a GET * would reach handlers as a path
+//     that is not one), and no userinfo in an absolute-form authority
+//     (RFC 9110 §4.2.4: a sender must not generate it and a recipient
+//     should treat it as an error, since "http://bank@evil/" is a phishing
+//     shape);
+//   - 400 for a request-target byte that is not visible ASCII (%x21-7E):
+//     a control byte, SP (which would split the request line), DEL, or a
+//     byte >= 0x80. Every visible ASCII byte is accepted, including those
+//     RFC 3986 would have percent-encoded ('"', '|', '{', '\\', ...),
+//     because browsers send them raw in queries and net/http and Node
+//     accept them. Bytes >= 0x80 are refused although net/http and Node
+//     pass them through: RFC 3986 §2 and RFC 9112 §3.2 have no place for
+//     them, browsers always percent-encode them (the WHATWG URL standard),
+//     and accepting them would leave handlers guessing the charset and let
+//     one path have two spellings (raw and percent-encoded) that routers,
+//     caches and proxies compare differently;
+//   - 400 for invalid percent-encoding ('%' not followed by two hex
+//     digits) in the path, which handlers decode (net/http refuses it
+//     too); in the query it is passed through, as browsers send "?q=100%"
+//     raw and net/http accepts it (url.ParseQuery skips such a pair);
+//   - a fragment ("#..."), which clients should not send but some do, is
+//     accepted and dropped: it is kept in Target (exactly as received) but
+//     is in neither Path nor RawQuery, since the target URI excludes it
+//     (RFC 9110 §7.1). The authority and asterisk forms take none;
 //   - 400 for obsolete line folding, whitespace before a colon, an empty or
 //     non-token field name, a field value byte other than VCHAR, obs-text,
 //     SP or HTAB;
@@ -109,7 +140,8 @@ type fieldSpan struct {
 //     "-1", "0x10", "5,5" and "" are rejected; OWS around the value is
 //     field syntax and is allowed);
 //   - 501 (ErrUnsupportedTransferCoding) for any coding before a final
-//     chunked ("gzip, chunked"): we decode none;
+//     chunked ("gzip, chunked", "deflate, chunked"): we decode none, and
+//     RFC 9112 §6.1 answers an unimplemented coding with 501;
 //   - 413 (ErrBodyTooLarge) for a Content-Length above lim.MaxBodyBytes;
 //   - 417 (ErrExpectationFailed) for an Expect other than 100-continue.
 func ParseRequestHead(head []byte, lim Limits) (*RequestHead, error) {
@@ -364,21 +396,33 @@ func (r *RequestHead) parseRequestLine(line string) error {
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
+// parseTarget validates r.Target and sets Path, RawQuery and, for the
+// absolute and authority forms, Host. The rules and their reasons are in
+// ParseRequestHead's doc.
 func (r *RequestHead) parseTarget() error {
 	t := r.Target
 	if t == "" {
 		return badRequest("empty request-target")
 	}
-	for i := 0; i < len(t); i++ {
+	// The path (up to the first '?' or '#') must be validly
+	// percent-encoded: handlers decode it. The rest is only checked for
+	// visible ASCII.
+	i := 0
+	for ; i < len(t); i++ {
 		c := t[i]
+		if c == '?' || c == '#' {
+			break
+		}
 		if !isTargetChar[c] {
-			if c == '#' {
-				return badRequest("fragment in request-target")
-			}
-			return badRequest("invalid byte in request-target")
+			return targetByteError(c)
 		}
 		if c == '%' && (i+2 >= len(t) || !isHexDigit(t[i+1]) || !isHexDigit(t[i+2])) {
 			return badRequest("invalid percent-encoding in request-target")
+		}
+	}
+	for ; i < len(t); i++ {
+		if !isTargetChar[t[i]] {
+			return targetByteError(t[i])
 		}
 	}
 	switch {
@@ -401,7 +445,13 @@ func (r *RequestHead) parseTarget() error {
 		}
 		r.Path = "*"
 		return nil
-	case t[0] == '/':
+	}
+	// The fragment is for the client (RFC 9110 §7.1): neither Path nor
+	// RawQuery carries it.
+	if hash := strings.IndexByte(t, '#'); hash >= 0 {
+		t = t[:hash]
+	}
+	if t != "" && t[0] == '/' {
 		r.Path, r.RawQuery, _ = strings.Cut(t, "?")
 		return nil
 	}
@@ -429,6 +479,14 @@ func (r *RequestHead) parseTarget() error {
 		r.Path = "/"
 	}
 	return nil
+}
+
+// targetByteError names why c, outside isTargetChar, is refused.
+func targetByteError(c byte) error {
+	if c >= 0x80 {
+		return badRequest("non-ASCII byte in request-target")
+	}
+	return badRequest("control byte in request-target")
 }
 
 func cutPrefixFold(s, lowerPrefix string) (string, bool) {

@@ -1,10 +1,17 @@
 package httpserver
 
 import (
+	"encoding/json"
 	"errors"
+	"io"
+	"net"
+	"net/url"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	"chat/framework/ioloop/looptest"
 )
 
 // parseCase is one request-head case shared by the table tests, the
@@ -133,6 +140,31 @@ var parseCases = []parseCase{
 	{name: "typical browser request", raw: browserRequest,
 		check: wantFields("GET", "/rooms/lobby", "since=1234&limit=50", "chat.example.com", -1, false, true)},
 
+	// Targets real clients send that RFC 3986 would have percent-encoded:
+	// every visible ASCII byte is accepted, a fragment is dropped.
+	{name: "quotes in path and query", raw: "GET /with_\"lovely\"_quotes?foo=\\\"bar\\\" HTTP/1.1\r\nHost: h\r\n\r\n",
+		check: wantFields("GET", "/with_\"lovely\"_quotes", "foo=\\\"bar\\\"", "h", -1, false, true)},
+	{name: "pipe in query", raw: "GET /search?q=a|b&sort=asc HTTP/1.1\r\nHost: h\r\n\r\n",
+		check: wantFields("GET", "/search", "q=a|b&sort=asc", "h", -1, false, true)},
+	{name: "fragment after query dropped", raw: "GET /forums/1/topics/2375?page=1#posts-17408 HTTP/1.1\r\nHost: h\r\n\r\n",
+		check: wantFields("GET", "/forums/1/topics/2375", "page=1", "h", -1, false, true)},
+	{name: "fragment after path dropped", raw: "GET /a#frag HTTP/1.1\r\nHost: h\r\n\r\n",
+		check: wantFields("GET", "/a", "", "h", -1, false, true)},
+	{name: "question mark inside fragment", raw: "GET /a#frag?x=1 HTTP/1.1\r\nHost: h\r\n\r\n",
+		check: wantFields("GET", "/a", "", "h", -1, false, true)},
+	{name: "every visible ASCII byte", raw: "GET /!\"$&'()*+,-.:;<=>@[\\]^_`{|}~?!\"$%&'()*+,-./:;<=>?@[\\]^_`{|}~#!\"#$%&' HTTP/1.1\r\nHost: h\r\n\r\n",
+		check: wantFields("GET", "/!\"$&'()*+,-.:;<=>@[\\]^_`{|}~", "!\"$%&'()*+,-./:;<=>?@[\\]^_`{|}~", "h", -1, false, true)},
+	{name: "unescaped percent in query", raw: "GET /p?discount=100%&x=%zz HTTP/1.1\r\nHost: h\r\n\r\n",
+		check: wantFields("GET", "/p", "discount=100%&x=%zz", "h", -1, false, true)},
+	{name: "absolute-form fragment dropped", raw: "GET http://example.org/x?y#z HTTP/1.1\r\nHost: example.org\r\n\r\n",
+		check: wantFields("GET", "/x", "y", "example.org", -1, false, true)},
+	{name: "absolute-form fragment right after authority", raw: "GET http://example.org#z HTTP/1.1\r\nHost: example.org\r\n\r\n",
+		check: wantFields("GET", "/", "", "example.org", -1, false, true)},
+	{name: "absolute-form fragment after an empty port", raw: "GET http://example.org:#x HTTP/1.1\r\nHost: example.org\r\n\r\n",
+		check: wantFields("GET", "/", "", "example.org:", -1, false, true)},
+	{name: "absolute-form at sign in path", raw: "GET http://example.org/a@b HTTP/1.1\r\nHost: example.org\r\n\r\n",
+		check: wantFields("GET", "/a@b", "", "example.org", -1, false, true)},
+
 	// Malformed request line.
 	{name: "empty request line only", raw: "\r\n\r\n\r\n\r\n\r\n\r\n", status: 400},
 	{name: "too many leading empty lines", raw: "\r\n\r\n\r\n\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n", status: 400},
@@ -147,12 +179,22 @@ var parseCases = []parseCase{
 	{name: "HTTP/0.9 not supported", raw: "GET / HTTP/0.9\r\n\r\n", status: 505},
 	{name: "method with invalid byte", raw: "G(T / HTTP/1.1\r\nHost: h\r\n\r\n", status: 400},
 	{name: "empty method", raw: " / HTTP/1.1\r\nHost: h\r\n\r\n", status: 400},
-	{name: "fragment in target", raw: "GET /a#frag HTTP/1.1\r\nHost: h\r\n\r\n", status: 400},
-	{name: "non-ASCII in target", raw: "GET /caf\xc3\xa9 HTTP/1.1\r\nHost: h\r\n\r\n", status: 400},
+	{name: "non-ASCII in path", raw: "GET /caf\xc3\xa9 HTTP/1.1\r\nHost: h\r\n\r\n", status: 400},
+	{name: "non-ASCII in query", raw: "GET /?q=caf\xc3\xa9 HTTP/1.1\r\nHost: h\r\n\r\n", status: 400},
+	{name: "non-ASCII in fragment", raw: "GET /#caf\xc3\xa9 HTTP/1.1\r\nHost: h\r\n\r\n", status: 400},
+	{name: "control byte in target", raw: "GET /a\x01b HTTP/1.1\r\nHost: h\r\n\r\n", status: 400},
+	{name: "tab in target", raw: "GET /a\tb HTTP/1.1\r\nHost: h\r\n\r\n", status: 400},
+	{name: "DEL in target", raw: "GET /a\x7fb HTTP/1.1\r\nHost: h\r\n\r\n", status: 400},
+	{name: "control byte in fragment", raw: "GET /a#\x01 HTTP/1.1\r\nHost: h\r\n\r\n", status: 400},
+	{name: "space in target", raw: "GET /a b HTTP/1.1\r\nHost: h\r\n\r\n", status: 400},
 	{name: "bad percent-encoding", raw: "GET /a%zz HTTP/1.1\r\nHost: h\r\n\r\n", status: 400},
 	{name: "truncated percent-encoding", raw: "GET /a%4 HTTP/1.1\r\nHost: h\r\n\r\n", status: 400},
-	{name: "quote in target", raw: "GET /a\"b HTTP/1.1\r\nHost: h\r\n\r\n", status: 400},
+	{name: "bad percent-encoding in path before fragment", raw: "GET /a%zz#x HTTP/1.1\r\nHost: h\r\n\r\n", status: 400},
 	{name: "asterisk-form with GET", raw: "GET * HTTP/1.1\r\nHost: h\r\n\r\n", status: 400},
+	{name: "asterisk-form with fragment", raw: "OPTIONS *#x HTTP/1.1\r\nHost: h\r\n\r\n", status: 400},
+	{name: "CONNECT with fragment", raw: "CONNECT example.com:443#x HTTP/1.1\r\nHost: h\r\n\r\n", status: 400},
+	{name: "absolute-form with userinfo before fragment", raw: "GET http://user@example.com#x HTTP/1.1\r\nHost: h\r\n\r\n", status: 400},
+	{name: "absolute-form with quote in authority", raw: "GET http://exa\"mple.com/ HTTP/1.1\r\nHost: h\r\n\r\n", status: 400},
 	{name: "authority-form with GET", raw: "GET example.com:443 HTTP/1.1\r\nHost: h\r\n\r\n", status: 400},
 	{name: "CONNECT with origin-form", raw: "CONNECT /x HTTP/1.1\r\nHost: h\r\n\r\n", status: 400},
 	{name: "CONNECT without port", raw: "CONNECT example.com HTTP/1.1\r\nHost: h\r\n\r\n", status: 400},
@@ -198,6 +240,7 @@ var parseCases = []parseCase{
 	{name: "Transfer-Encoding chunked twice", raw: "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", status: 400},
 	{name: "Transfer-Encoding chunked on two lines", raw: "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", status: 400},
 	{name: "Transfer-Encoding unknown coding", raw: "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: foo\r\n\r\n", status: 400},
+	{name: "Transfer-Encoding deflate then chunked", raw: "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: deflate, chunked\r\n\r\n", status: 501},
 	{name: "Transfer-Encoding unknown coding before chunked", raw: "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: foo, chunked\r\n\r\n", status: 501},
 	{name: "Transfer-Encoding chunked with parameter", raw: "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked;q=1\r\n\r\n", status: 400},
 	{name: "Transfer-Encoding identity", raw: "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: identity\r\n\r\n", status: 400},
@@ -232,6 +275,79 @@ func TestParseRequestHead(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r, err := ParseRequestHead([]byte(tc.raw), Limits{})
 			checkParseResult(t, tc, r, err)
+		})
+	}
+}
+
+// handlerView is what a handler sees of a request's target: the raw Path
+// and RawQuery, the path decoded the way web's router and static handler
+// decode it, and Request.Query.
+type handlerView struct {
+	Path, RawQuery, DecodedPath string
+	Query                       url.Values
+}
+
+// TestHandlersSeeTargetsRealClientsSend sends, over a real connection,
+// targets from an independent parser's corpus that real clients send
+// unescaped, and checks what the handler sees: the fragment is in neither
+// Path nor Query.
+func TestHandlersSeeTargetsRealClientsSend(t *testing.T) {
+	l := looptest.Start(t)
+	srv := &Server{Loop: l, Handler: HandlerFunc(func(w *ResponseWriter, r *Request) {
+		view := handlerView{Path: r.Path, RawQuery: r.RawQuery, Query: r.Query()}
+		decoded, err := url.PathUnescape(r.Path)
+		if err != nil {
+			decoded = "unescape error: " + err.Error()
+		}
+		view.DecodedPath = decoded
+		out, _ := json.Marshal(view)
+		w.Write(out)
+		w.Finish()
+	})}
+	var addr net.Addr
+	var err error
+	looptest.Do(t, l, func() { addr, err = srv.Listen("127.0.0.1:0") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.AddCallback(srv.Close) })
+
+	for _, tc := range []struct {
+		target string
+		want   handlerView
+	}{
+		{`/with_"lovely"_quotes?foo=\"bar\"`, handlerView{Path: `/with_"lovely"_quotes`, RawQuery: `foo=\"bar\"`,
+			DecodedPath: `/with_"lovely"_quotes`, Query: url.Values{"foo": {`\"bar\"`}}}},
+		{`/search?q=a|b&sort=asc`, handlerView{Path: "/search", RawQuery: "q=a|b&sort=asc",
+			DecodedPath: "/search", Query: url.Values{"q": {"a|b"}, "sort": {"asc"}}}},
+		{`/forums/1/topics/2375?page=1#posts-17408`, handlerView{Path: "/forums/1/topics/2375", RawQuery: "page=1",
+			DecodedPath: "/forums/1/topics/2375", Query: url.Values{"page": {"1"}}}},
+		{`/docs/a%20b#section?x=1`, handlerView{Path: "/docs/a%20b", DecodedPath: "/docs/a b", Query: url.Values{}}},
+		{`/p?discount=100%&x=%41`, handlerView{Path: "/p", RawQuery: "discount=100%&x=%41", DecodedPath: "/p",
+			Query: url.Values{"x": {"A"}}}}, // url.ParseQuery skips the pair it cannot unescape
+		{`http://chat.example/rooms/{lobby}?since=[1]#top`, handlerView{Path: "/rooms/{lobby}", RawQuery: "since=[1]",
+			DecodedPath: "/rooms/{lobby}", Query: url.Values{"since": {"[1]"}}}},
+	} {
+		t.Run(tc.target, func(t *testing.T) {
+			c, err := net.Dial("tcp", addr.String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			io.WriteString(c, "GET "+tc.target+" HTTP/1.1\r\nHost: chat.example\r\nConnection: close\r\n\r\n")
+			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			raw, _ := io.ReadAll(c)
+			status, body, _ := strings.Cut(string(raw), "\r\n\r\n")
+			if !strings.HasPrefix(status, "HTTP/1.1 200 ") {
+				t.Fatalf("response %q", raw)
+			}
+			var got handlerView
+			if err := json.Unmarshal([]byte(body), &got); err != nil {
+				t.Fatalf("body %q: %v", body, err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("handler saw %+v\nwant          %+v", got, tc.want)
+			}
 		})
 	}
 }
