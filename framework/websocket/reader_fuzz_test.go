@@ -250,18 +250,6 @@ func deliberateDifference(fr walkedFrame) int {
 			return 1007
 		}
 		return 1014
-	case fr.lengthBits == 64 && fr.length > uint64(fuzzMaxMessage-fr.assembled):
-		// Ours checks a frame's length against the message limit before
-		// the control-frame rules: a control frame with a large 64-bit
-		// length fails with 1009 where gorilla says 1002 (both fail).
-		return 1009
-	case fr.fin && fr.assembled > 0 && fr.length <= 125 && fr.length > uint64(fuzzMaxMessage-fr.assembled):
-		// Known bug, reported: ours counts a control frame between
-		// fragments against what is left of the message limit, so a ping
-		// inside a message close to the limit fails the connection (1009).
-		// Control frames are not part of the message (RFC 6455 §5.4);
-		// gorilla does not count them. Remove this case with the fix.
-		return 1009
 	}
 	return 0
 }
@@ -829,7 +817,10 @@ var frameReaderCases = []frameReaderCase{
 		want: readResult{messages: msgs(1, "ok"), code: 1000}},
 	{name: "reserved control opcode inside a message near the limit", frames: []clientFrame{fragment(1, nearLimit, false), {opcode: 0xf, rsv: 0x40, unmasked: true, payload: make([]byte, 83)}},
 		want: readResult{code: 1002}},
-	{name: "ping inside a message near the limit", frames: []clientFrame{fragment(1, nearLimit, false), pingFrame(strings.Repeat("p", 100)), fragment(0, "z", true), closeNormal}},
+	{name: "ping inside a message near the limit", frames: []clientFrame{fragment(1, nearLimit, false), pingFrame(strings.Repeat("p", 100)), fragment(0, "z", true), closeNormal},
+		want: readResult{messages: msgs(1, nearLimit+"z"), code: 1000}},
+	{name: "ping with a 64-bit length past the message limit", frames: []clientFrame{{opcode: 9, length64: 1 << 20}},
+		want: readResult{code: 1002}},
 
 	// permessage-deflate.
 	{name: "compressed text", deflate: true, frames: []clientFrame{{opcode: 1, rsv: 0x40, payload: deflated([]byte("hello hello hello"))}, closeNormal},

@@ -89,7 +89,8 @@ var errNeedMore = errors.New("websocket: need more bytes")
 // parseFrameHeader reads a frame header from the start of b, checking
 // everything that can be checked before the payload arrives: reserved
 // bits, opcodes, control-frame rules, masking and the size limit. So an
-// oversized frame fails with 1009 before any of it is buffered.
+// oversized frame fails with 1009 before any of it is buffered. maxPayload
+// is what is left of the message limit; it bounds data frames only.
 func parseFrameHeader(b []byte, expectMasked, deflate bool, maxPayload int) (frameHeader, error) {
 	if len(b) < 2 {
 		return frameHeader{}, errNeedMore
@@ -132,7 +133,10 @@ func parseFrameHeader(b []byte, expectMasked, deflate bool, maxPayload int) (fra
 		if n>>63 != 0 {
 			return h, protocolError("64-bit length with the high bit set")
 		}
-		if n > uint64(maxPayload) {
+		if n > uint64(max(maxPayload, 125)) {
+			if h.opcode.isControl() {
+				return h, protocolError("control frame over 125 bytes")
+			}
 			return h, &CloseError{Code: CloseMessageTooBig, Reason: "frame too big"}
 		}
 		length = int(n)
@@ -146,7 +150,10 @@ func parseFrameHeader(b []byte, expectMasked, deflate bool, maxPayload int) (fra
 			return h, protocolError("control frame over 125 bytes")
 		}
 	}
-	if length > maxPayload {
+	if length > maxPayload && !h.opcode.isControl() {
+		// Only data frames count against the message limit: a control
+		// frame may come between a message's fragments (RFC 6455 §5.4),
+		// is no part of the message, and is bounded by 125 bytes above.
 		return h, &CloseError{Code: CloseMessageTooBig, Reason: "frame too big"}
 	}
 	if h.masked {
