@@ -27,6 +27,8 @@ const (
 // conn is one HTTP/1.x connection: it reads a request, hands it to the
 // handler, writes the response, and loops while keep-alive allows. Requests
 // are served one at a time, so pipelined requests are answered in order.
+// Once an error or a timeout has been answered (phaseClosing) nothing more
+// is dispatched on the connection, whatever bytes arrive later.
 // Loop-owned.
 type conn struct {
 	srv     *Server
@@ -110,6 +112,9 @@ type headReader conn
 // which ends the idle wait and starts the header timeout.
 func (r *headReader) Split(data []byte, atEOF bool) (int, []byte, error) {
 	c := (*conn)(r)
+	if c.phase == phaseClosing {
+		return len(data), nil, nil // consumed unread; see onHead
+	}
 	if c.phase == phaseIdle && len(data) > 0 {
 		c.phase = phaseHead
 		c.setDeadline(c.srv.headerTimeout())
@@ -120,6 +125,12 @@ func (r *headReader) Split(data []byte, atEOF bool) (int, []byte, error) {
 func (r *headReader) OnRead(head []byte, err error) { (*conn)(r).onHead(head, err) }
 
 func (c *conn) onHead(head []byte, err error) {
+	if c.phase == phaseClosing {
+		// An error was answered while this read waited: what arrives
+		// now is discarded, never dispatched.
+		c.discard(nil, err)
+		return
+	}
 	if err != nil {
 		c.readFailed(err)
 		return
@@ -174,6 +185,10 @@ func (c *conn) readFixed(req *Request, n int) {
 	body := make([]byte, 0, n)
 	var next iostream.ReadCallback
 	next = func(data []byte, err error) {
+		if c.phase != phaseBody {
+			c.discard(data, err) // answered (408) while this read waited
+			return
+		}
 		if err != nil {
 			c.readFailed(fmt.Errorf("%w: body: %w", ErrIncomplete, err))
 			return
@@ -194,6 +209,10 @@ func (c *conn) readChunked(req *Request, dec *ChunkedDecoder) {
 	var body []byte
 	var next iostream.ReadCallback
 	next = func(data []byte, err error) {
+		if c.phase != phaseBody {
+			c.discard(data, err) // answered (408) while this read waited
+			return
+		}
 		if err != nil {
 			c.readFailed(err)
 			return
@@ -213,6 +232,9 @@ func (c *conn) readChunked(req *Request, dec *ChunkedDecoder) {
 // the handler works: a long poll may legitimately park for minutes, and the
 // stream's close callback tells it if the client leaves.
 func (c *conn) dispatch(req *Request) {
+	if c.phase == phaseClosing || c.stream.Closed() {
+		return // an error was answered: nothing more runs on this connection
+	}
 	c.phase = phaseHandling
 	c.clearDeadline()
 	w := newResponseWriter(c, req)
@@ -235,7 +257,7 @@ func (c *conn) dispatch(req *Request) {
 // responseDone runs when a response has been handed to the stream.
 func (c *conn) responseDone(w *ResponseWriter) {
 	c.resp = nil
-	if c.phase == phaseHijacked || c.stream.Closed() {
+	if c.phase == phaseHijacked || c.phase == phaseClosing || c.stream.Closed() {
 		return
 	}
 	if w.closeAfter {
@@ -246,7 +268,9 @@ func (c *conn) responseDone(w *ResponseWriter) {
 }
 
 // fail answers a request the server could not accept and closes the
-// connection.
+// connection. It ends the connection's request cycle: a read still
+// waiting (the head or body whose timeout this answers) discards what it
+// gets, and nothing more is dispatched.
 func (c *conn) fail(status int, reason string) {
 	if c.phase == phaseClosing || c.stream.Closed() {
 		return
@@ -267,10 +291,6 @@ func (c *conn) fail(status int, reason string) {
 	c.closeGracefully()
 }
 
-// lingerTimeout bounds how long a connection being closed after an error
-// may keep sending before it is cut off.
-const lingerTimeout = 2 * time.Second
-
 // closeGracefully sends FIN after the queued response and reads (and
 // discards) what the client still sends until it closes too. Closing at
 // once while unread request bytes sit in the kernel would send a reset,
@@ -278,21 +298,25 @@ const lingerTimeout = 2 * time.Second
 func (c *conn) closeGracefully() {
 	c.phase = phaseClosing
 	c.stream.CloseWrite()
-	c.deadline = time.Now().Add(lingerTimeout)
+	c.deadline = time.Now().Add(c.srv.lingerTimeout())
 	if c.timer == nil {
 		c.timer = c.srv.Loop.CallAt(c.deadline, c.checkDeadline)
 	}
-	var discard iostream.ReadCallback
-	discard = func(_ []byte, err error) {
-		if err != nil {
-			c.stream.Close(nil)
-			return
-		}
-		c.stream.ReadPartial(0, discard)
-	}
 	if !c.stream.Reading() {
-		c.stream.ReadPartial(0, discard)
+		c.stream.ReadPartial(0, c.discard)
 	}
+	// Otherwise the read that is waiting (a head or a body the client was
+	// too slow to send) sees phaseClosing and turns into this discard.
+}
+
+// discard reads and drops what a closing connection's client still sends,
+// until it closes too (or the linger deadline passes).
+func (c *conn) discard(_ []byte, err error) {
+	if err != nil {
+		c.stream.Close(nil)
+		return
+	}
+	c.stream.ReadPartial(0, c.discard)
 }
 
 // onStreamClosed runs once when the connection closes, for any reason.

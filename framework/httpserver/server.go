@@ -36,6 +36,11 @@ const (
 	// DefaultIdleTimeout bounds how long a keep-alive connection may wait
 	// for its next request.
 	DefaultIdleTimeout = 120 * time.Second
+	// DefaultLingerTimeout bounds the close linger after an error
+	// response (see Server.LingerTimeout): long enough for the client to
+	// read the response before a reset could destroy it, short enough
+	// that a client which never closes does not hold the connection.
+	DefaultLingerTimeout = 2 * time.Second
 )
 
 // Server is an HTTP/1.1 server on the event loop: Tornado's HTTPServer with
@@ -50,6 +55,10 @@ type Server struct {
 	// HeaderTimeout, BodyTimeout and IdleTimeout: zero means the defaults
 	// above. No timeout runs while the handler works on a request.
 	HeaderTimeout, BodyTimeout, IdleTimeout time.Duration
+	// LingerTimeout bounds how long a connection closed after an error
+	// response keeps reading (and discarding) what the client still sends
+	// before it is cut off; zero means DefaultLingerTimeout.
+	LingerTimeout time.Duration
 	// XHeaders trusts X-Real-IP / X-Forwarded-For for the client address
 	// and X-Forwarded-Proto / X-Scheme for the scheme, as Tornado's
 	// xheaders does. Enable it only behind a proxy that sets them.
@@ -149,6 +158,9 @@ func (s *Server) headerTimeout() time.Duration {
 }
 func (s *Server) bodyTimeout() time.Duration { return orDefault(s.BodyTimeout, DefaultBodyTimeout) }
 func (s *Server) idleTimeout() time.Duration { return orDefault(s.IdleTimeout, DefaultIdleTimeout) }
+func (s *Server) lingerTimeout() time.Duration {
+	return orDefault(s.LingerTimeout, DefaultLingerTimeout)
+}
 
 func orDefault(d, def time.Duration) time.Duration {
 	if d <= 0 {
