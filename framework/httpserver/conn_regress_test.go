@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -125,3 +126,56 @@ type r2c struct {
 }
 
 func (x r2c) Read(p []byte) (int, error) { return x.r.Read(p) }
+
+// Item 9: a panicking OnConnectionClose hook does not cancel the others.
+func TestPanickingCloseHookDoesNotCancelTheOthers(t *testing.T) {
+	ran := make(chan string, 3)
+	addr, _, _ := serve(t, func(w *httpserver.ResponseWriter, r *httpserver.Request) {
+		w.OnConnectionClose(func() { ran <- "first"; panic("hook bug") })
+		w.OnConnectionClose(func() { ran <- "second" })
+		ran <- "parked"
+	}, nil)
+	c := dial(t, addr)
+	io.WriteString(c, "GET /park HTTP/1.1\r\nHost: a\r\n\r\n")
+	looptest.Wait(t, ran, "parked")
+	c.Close()
+	if got := looptest.Wait(t, ran, "first hook"); got != "first" {
+		t.Fatal(got)
+	}
+	if got := looptest.Wait(t, ran, "second hook"); got != "second" {
+		t.Fatal(got)
+	}
+}
+
+// Item 10: a response whose Finish closes the stream (past the write
+// limit) has finished: its close hooks do not run as well.
+func TestFinishThatClosesTheStreamDoesNotRunCloseHooks(t *testing.T) {
+	body := strings.Repeat("z", 24<<20) // beyond the stream's 16 MiB write limit
+	events := make(chan string, 4)
+	var w0 *httpserver.ResponseWriter
+	addr, l, _ := serve(t, func(w *httpserver.ResponseWriter, r *httpserver.Request) {
+		w0 = w
+		w.OnConnectionClose(func() { events <- "close hook" })
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.WriteString(body)
+		w.Finish()
+		events <- "finished"
+	}, nil)
+	c := dial(t, addr)
+	c.SetReadBuffer(4096)
+	io.WriteString(c, "GET /big HTTP/1.1\r\nHost: a\r\n\r\n")
+	if got := looptest.Wait(t, events, "finish"); got != "finished" {
+		t.Fatalf("first event %q; want finished", got)
+	}
+	looptest.Do(t, l, func() {})
+	looptest.Do(t, l, func() {
+		if !w0.Finished() || w0.ClientGone() {
+			t.Errorf("after a Finish that closed the stream: Finished %v, ClientGone %v; want true, false", w0.Finished(), w0.ClientGone())
+		}
+	})
+	select {
+	case got := <-events:
+		t.Fatalf("after Finish: %q", got)
+	default:
+	}
+}

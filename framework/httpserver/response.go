@@ -38,6 +38,7 @@ type ResponseWriter struct {
 	finished     bool
 	closeAfter   bool // close the connection after this response
 	hijacked     bool
+	clientGone   bool   // the close hooks ran: the response went nowhere
 	autoETag     string // the ETag the server computed, if the handler set none
 	bytesSent    int
 	onConnClosed []func()
@@ -79,26 +80,48 @@ func (w *ResponseWriter) WriteString(s string) (int, error) {
 	return len(s), nil
 }
 
-// Finished reports whether Finish has run.
+// Finished reports whether the response is over: Finish has run, the
+// client went away (the close hooks ran), or the connection was hijacked.
 func (w *ResponseWriter) Finished() bool { return w.finished }
+
+// ClientGone reports whether the client went away before the response was
+// finished, so that the OnConnectionClose hooks ran instead of the
+// response being sent. It is false for a response Finish handed to the
+// connection, even if the connection then closed while writing it.
+func (w *ResponseWriter) ClientGone() bool { return w.clientGone }
 
 // Request returns the request this response answers.
 func (w *ResponseWriter) Request() *Request { return w.req }
 
 // OnConnectionClose registers fn to run if the client goes away before the
 // response is finished, so a parked long poll can drop its subscription at
-// once. Either Finish completes or these run: never both.
+// once. Either Finish completes or these run: never both. The hooks run in
+// the order registered, each protected: one that panics is logged and the
+// rest still run.
 func (w *ResponseWriter) OnConnectionClose(fn func()) {
 	w.onConnClosed = append(w.onConnClosed, fn)
 }
 
+// connectionClosed runs the close hooks, each protected: a panic in one
+// is logged and the others still run, so every parked subscription is
+// dropped.
 func (w *ResponseWriter) connectionClosed() {
-	w.finished = true
+	w.finished, w.clientGone = true, true
 	callbacks := w.onConnClosed
 	w.onConnClosed = nil
 	for _, fn := range callbacks {
-		fn()
+		w.runCloseHook(fn)
 	}
+}
+
+func (w *ResponseWriter) runCloseHook(fn func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			w.conn.srv.errorLog().Error("httpserver: OnConnectionClose hook panicked", "panic", r,
+				"method", w.req.Method, "path", w.req.Path, "stack", stack())
+		}
+	}()
+	fn()
 }
 
 // reset drops everything written, for an error page after a panic.
@@ -162,7 +185,16 @@ func (w *ResponseWriter) appendChunk(out, data []byte) []byte {
 }
 
 // Finish completes the response and hands it to the connection, which
-// then reads the next request (keep-alive) or closes.
+// reads the next request (keep-alive) once the kernel has taken it all, or
+// closes.
+//
+// Finish has exactly one outcome. If the client had already gone, the
+// OnConnectionClose hooks run (now, if they had not) and the response goes
+// nowhere; ClientGone then reports true. Otherwise the response is handed
+// to the stream and the hooks never run, even when the stream closes
+// inside this call (a write past the stream's pending-write limit, a write
+// error): the response went as far as the connection allowed. Either way
+// Finished is true afterwards and later calls do nothing.
 func (w *ResponseWriter) Finish() {
 	if w.finished {
 		return
