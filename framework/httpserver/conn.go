@@ -38,10 +38,12 @@ type conn struct {
 	resp    *ResponseWriter // the response in progress, nil between requests
 
 	// One lazy timer enforces the current phase's deadline: moving the
-	// deadline is a field store; the timer, when it fires early, re-arms
-	// for the remainder.
+	// deadline later is a field store, and the timer, when it fires
+	// early, re-arms for the remainder; moving it earlier re-arms the
+	// timer (see moveDeadline).
 	deadline time.Time
 	timer    *ioloop.Timer
+	onTimer  func() // checkDeadline, bound once per connection
 
 	peerIP string // the peer's address, formatted once per connection
 
@@ -58,11 +60,22 @@ func (c *conn) remoteIP() string {
 }
 
 // setDeadline makes the connection time out d from now.
-func (c *conn) setDeadline(d time.Duration) {
-	c.deadline = time.Now().Add(d)
-	if c.timer == nil {
-		c.timer = c.srv.Loop.CallAt(c.deadline, c.checkDeadline)
+func (c *conn) setDeadline(d time.Duration) { c.moveDeadline(time.Now().Add(d)) }
+
+// moveDeadline sets the current phase's deadline, earlier or later than
+// the previous one. A later deadline is a field store (the armed timer,
+// when it fires early, re-arms for the remainder); an earlier one re-arms
+// the timer now, so the header timeout after a long idle wait, a body
+// timeout shorter than the header timeout and the close linger each hold.
+func (c *conn) moveDeadline(at time.Time) {
+	c.deadline = at
+	if c.timer != nil {
+		if !at.Before(c.timer.Deadline()) {
+			return
+		}
+		c.timer.Cancel()
 	}
+	c.timer = c.srv.Loop.CallAt(at, c.onTimer)
 }
 
 func (c *conn) clearDeadline() { c.deadline = time.Time{} }
@@ -73,7 +86,7 @@ func (c *conn) checkDeadline() {
 		return
 	}
 	if now := time.Now(); now.Before(c.deadline) {
-		c.timer = c.srv.Loop.CallAt(c.deadline, c.checkDeadline)
+		c.timer = c.srv.Loop.CallAt(c.deadline, c.onTimer)
 		return
 	}
 	c.timedOut()
@@ -115,11 +128,18 @@ func (r *headReader) Split(data []byte, atEOF bool) (int, []byte, error) {
 	if c.phase == phaseClosing {
 		return len(data), nil, nil // consumed unread; see onHead
 	}
-	if c.phase == phaseIdle && len(data) > 0 {
-		c.phase = phaseHead
+	if c.phase != phaseIdle || len(data) == 0 {
+		return c.scanner.Split(data, atEOF)
+	}
+	// The first byte of a request: the idle wait is over and the header
+	// timeout starts. A head that arrived whole (the common case) needs
+	// no deadline of its own, which saves re-arming the timer.
+	c.phase = phaseHead
+	advance, token, err := c.scanner.Split(data, atEOF)
+	if token == nil && err == nil {
 		c.setDeadline(c.srv.headerTimeout())
 	}
-	return c.scanner.Split(data, atEOF)
+	return advance, token, err
 }
 
 func (r *headReader) OnRead(head []byte, err error) { (*conn)(r).onHead(head, err) }
@@ -146,7 +166,11 @@ func (c *conn) onHead(head []byte, err error) {
 		return
 	}
 	c.phase = phaseBody
-	c.setDeadline(c.srv.bodyTimeout())
+	if !h.Chunked && int64(c.stream.Buffered()) >= h.ContentLength {
+		// The body is here already; it is read before any timer fires.
+	} else {
+		c.setDeadline(c.srv.bodyTimeout())
+	}
 	if h.Expect100Continue {
 		// The client waits for this before sending the body; limits on
 		// the declared length were checked by ParseRequestHead.
@@ -298,10 +322,7 @@ func (c *conn) fail(status int, reason string) {
 func (c *conn) closeGracefully() {
 	c.phase = phaseClosing
 	c.stream.CloseWrite()
-	c.deadline = time.Now().Add(c.srv.lingerTimeout())
-	if c.timer == nil {
-		c.timer = c.srv.Loop.CallAt(c.deadline, c.checkDeadline)
-	}
+	c.setDeadline(c.srv.lingerTimeout())
 	if !c.stream.Reading() {
 		c.stream.ReadPartial(0, c.discard)
 	}

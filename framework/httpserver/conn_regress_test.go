@@ -179,3 +179,92 @@ func TestFinishThatClosesTheStreamDoesNotRunCloseHooks(t *testing.T) {
 	default:
 	}
 }
+
+// Item 4: each phase's own timeout holds, with distinct values and a
+// bound of at most 3x the timeout under test.
+func TestEachPhaseHasItsOwnDeadline(t *testing.T) {
+	var ran atomic.Int32
+	tests := []struct {
+		name                       string
+		header, body, idle, linger time.Duration
+		raw                        []string // sent in turn; a response is read after each but the last
+		want                       string   // what the server sends last (prefix)
+		bound                      time.Duration
+		closeAfterReply            bool          // measure until the connection is fully closed, not the reply
+		pause                      time.Duration // between the replies and the last bytes
+	}{
+		{name: "header timeout on a kept-alive connection starts at the first byte",
+			header: 100 * time.Millisecond, body: 5 * time.Second, idle: 3 * time.Second, linger: 2 * time.Second,
+			raw:  []string{"GET /a HTTP/1.1\r\nHost: a\r\n\r\n", "GET /b HTTP/1.1\r\nHo"},
+			want: "HTTP/1.1 408 ", bound: 300 * time.Millisecond, pause: 200 * time.Millisecond},
+		{name: "a body timeout shorter than the header timeout",
+			header: 3 * time.Second, body: 100 * time.Millisecond, idle: 5 * time.Second, linger: 2 * time.Second,
+			raw:  []string{"POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 9\r\n\r\nabc"},
+			want: "HTTP/1.1 408 ", bound: 300 * time.Millisecond},
+		{name: "the idle timeout after a response",
+			header: 3 * time.Second, body: 5 * time.Second, idle: 150 * time.Millisecond, linger: 2 * time.Second,
+			raw:  []string{"GET /a HTTP/1.1\r\nHost: a\r\n\r\n", ""},
+			want: "", bound: 450 * time.Millisecond},
+		{name: "the close linger is its own deadline",
+			header: 3 * time.Second, body: 5 * time.Second, idle: 5 * time.Second, linger: 120 * time.Millisecond,
+			raw:  []string{"GET / HTTP/1.1\r\n\r\n"},
+			want: "HTTP/1.1 400 ", bound: 360 * time.Millisecond, closeAfterReply: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			addr, _, _ := serve(t, countingHandler(&ran), func(s *httpserver.Server) {
+				s.HeaderTimeout, s.BodyTimeout, s.IdleTimeout, s.LingerTimeout = tc.header, tc.body, tc.idle, tc.linger
+			})
+			c := dial(t, addr)
+			r := bufio.NewReader(c)
+			for _, raw := range tc.raw[:len(tc.raw)-1] {
+				io.WriteString(c, raw)
+				readOneResponse(t, r)
+			}
+			time.Sleep(tc.pause) // the client thinks between requests
+			io.WriteString(c, tc.raw[len(tc.raw)-1])
+			if tc.closeAfterReply {
+				start := time.Now()
+				resp, _ := readOneResponse(t, r)
+				if !strings.HasPrefix(fmt.Sprint(resp.Proto, " ", resp.StatusCode, " "), tc.want) {
+					t.Fatalf("got %s %d; want %q", resp.Proto, resp.StatusCode, tc.want)
+				}
+				took := waitForReset(t, c, 5*time.Second) + time.Since(start)
+				if took > tc.bound {
+					t.Fatalf("the connection closed %v after the reply; linger %v, bound %v", took.Round(time.Millisecond), tc.linger, tc.bound)
+				}
+				return
+			}
+			out, took := readAllWithin(t, r2c{r, c}, 10*time.Second)
+			if !strings.HasPrefix(out, tc.want) || (tc.want == "" && out != "") {
+				t.Fatalf("server sent %q; want %q", out, tc.want)
+			}
+			if took > tc.bound {
+				t.Fatalf("took %v; want at most %v", took.Round(time.Millisecond), tc.bound)
+			}
+		})
+	}
+}
+
+// waitForReset keeps sending a byte every few milliseconds until the
+// connection fails (the server has fully closed, so the kernel answers
+// with a reset), and returns how long that took.
+func waitForReset(t *testing.T, c net.Conn, limit time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	buf := make([]byte, 512)
+	for time.Since(start) < limit {
+		if _, err := c.Write([]byte("z")); err != nil {
+			return time.Since(start)
+		}
+		c.SetReadDeadline(time.Now().Add(5 * time.Millisecond))
+		if _, err := c.Read(buf); err != nil {
+			var ne net.Error
+			if !(errors.As(err, &ne) && ne.Timeout()) && !errors.Is(err, io.EOF) {
+				return time.Since(start)
+			}
+		}
+	}
+	t.Fatalf("the connection was still open after %v", limit)
+	return 0
+}

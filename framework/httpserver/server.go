@@ -148,6 +148,7 @@ func (s *Server) Stats() tcpserver.Stats {
 
 func (s *Server) serveConn(stream *iostream.Stream) {
 	c := &conn{srv: s, stream: stream}
+	c.onTimer = c.checkDeadline
 	c.scanner.Limits = s.limit
 	c.closeHook = stream.AddCloseCallback(c.onStreamClosed)
 	c.readHead(true)
