@@ -7,6 +7,7 @@ import (
 	"net"
 	"time"
 
+	"chat/framework/concurrent"
 	"chat/framework/ioloop"
 	"chat/framework/iostream"
 )
@@ -19,6 +20,7 @@ const (
 	phaseHead                      // reading a request head
 	phaseBody                      // reading a request body
 	phaseHandling                  // the handler has the request
+	phaseWriting                   // the response is finished; the kernel has not taken all of it
 	phaseClosing                   // an error response is draining; then close
 	phaseHijacked                  // the stream belongs to someone else (WebSocket)
 	phaseClosed
@@ -93,11 +95,14 @@ func (c *conn) checkDeadline() {
 }
 
 // timedOut ends a connection whose client was too slow: an idle one
-// quietly, one caught mid-request with 408.
+// quietly, one caught mid-request with 408, one that does not take its
+// response by closing.
 func (c *conn) timedOut() {
 	switch c.phase {
 	case phaseIdle:
 		c.stream.Close(nil)
+	case phaseWriting:
+		c.stream.Close(errors.New("httpserver: the client took none of the response within the idle timeout"))
 	case phaseHead, phaseBody:
 		c.fail(408, "request timed out")
 	default:
@@ -193,7 +198,7 @@ func (c *conn) readFailed(err error) {
 	case c.stream.Closed():
 		return
 	case errors.Is(err, io.EOF), errors.Is(err, ErrIncomplete) && c.phase == phaseIdle:
-		c.stream.Close(nil)
+		c.stream.CloseAfterWrites() // whatever was answered still goes out
 	case errors.As(err, &parseErr):
 		c.fail(parseErr.Status, parseErr.Reason)
 	case errors.Is(err, iostream.ErrBufferFull):
@@ -278,9 +283,28 @@ func (c *conn) dispatch(req *Request) {
 	c.srv.Handler.ServeHTTP(w, req)
 }
 
-// responseDone runs when a response has been handed to the stream.
-func (c *conn) responseDone(w *ResponseWriter) {
+// responseFinished runs when Finish has handed a response to the stream
+// (sent is the future of its last write). The next request head is read
+// only once the kernel has taken the whole response, as Tornado and
+// net/http sequence it: a client that pipelines without reading gets one
+// response queued at most, and a client that half-closes after its
+// request (its EOF is what the next head read would see) still gets all
+// of it. While the response drains the idle timeout runs: a client that
+// takes none of it for that long is dropped.
+func (c *conn) responseFinished(w *ResponseWriter, sent *concurrent.Future[struct{}]) {
 	c.resp = nil
+	if sent.Done() {
+		c.responseDone(w)
+		return
+	}
+	c.phase = phaseWriting
+	c.setDeadline(c.srv.idleTimeout())
+	sent.OnResult(func(struct{}, error) { c.responseDone(w) })
+}
+
+// responseDone runs once the kernel has the whole response (or the stream
+// closed while it waited): keep alive, or close.
+func (c *conn) responseDone(w *ResponseWriter) {
 	if c.phase == phaseHijacked || c.phase == phaseClosing || c.stream.Closed() {
 		return
 	}

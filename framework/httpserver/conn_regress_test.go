@@ -268,3 +268,70 @@ func waitForReset(t *testing.T, c net.Conn, limit time.Duration) time.Duration {
 	t.Fatalf("the connection was still open after %v", limit)
 	return 0
 }
+
+// Item 3: a client that half-closes after its request still gets the whole
+// response, however much of it had to be queued.
+func TestHalfClosedClientGetsTheWholeResponse(t *testing.T) {
+	const size = 8 << 20
+	body := strings.Repeat("x", size)
+	addr, _, _ := serve(t, func(w *httpserver.ResponseWriter, r *httpserver.Request) {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.WriteString(body)
+		w.Finish()
+	}, nil)
+	c := dial(t, addr)
+	io.WriteString(c, "GET /huge HTTP/1.1\r\nHost: a\r\n\r\n")
+	c.CloseWrite()
+	out, _ := readAllWithin(t, c, 10*time.Second)
+	_, got, _ := strings.Cut(out, "\r\n\r\n")
+	if len(got) != size {
+		t.Fatalf("received %.1f MiB of the %d MiB body, then the server closed", float64(len(got))/(1<<20), size>>20)
+	}
+}
+
+// Item 3: a client that pipelines requests but never reads gets at most
+// one response queued beyond what the kernel holds, and every request it
+// sent is still answered, in order, once it reads.
+func TestPipeliningClientThatDoesNotReadIsNotServedAhead(t *testing.T) {
+	const requests, size = 24, 1 << 20
+	body := strings.Repeat("y", size)
+	var ran atomic.Int32
+	addr, _, _ := serve(t, func(w *httpserver.ResponseWriter, r *httpserver.Request) {
+		ran.Add(1)
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("X-Seq", r.Path)
+		w.WriteString(body)
+		w.Finish()
+	}, nil)
+	c := dial(t, addr)
+	c.SetReadBuffer(64 << 10)
+	var raw strings.Builder
+	for i := range requests {
+		fmt.Fprintf(&raw, "GET /%d HTTP/1.1\r\nHost: a\r\n\r\n", i)
+	}
+	io.WriteString(c, raw.String())
+	// Wait until the server stops running requests: the count is
+	// unchanged for 300 ms (bounded by a generous overall limit).
+	last, stable := int32(-1), time.Now()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if n := ran.Load(); n != last {
+			last, stable = n, time.Now()
+		} else if time.Since(stable) > 300*time.Millisecond {
+			break
+		}
+	}
+	// What the kernel holds on loopback (the server's send buffer, a few
+	// MiB, and this client's 64 KiB receive buffer) is a few responses,
+	// plus the one queued in the stream: 8 MiB is more than it takes.
+	if last > 8 {
+		t.Fatalf("%d requests of %d ran while the client never read (%.1f MiB of responses)", last, requests, float64(last)*size/(1<<20))
+	}
+	t.Logf("%d requests ran while the client did not read", last)
+	r := bufio.NewReader(c)
+	for i := range requests {
+		resp, got := readOneResponse(t, r)
+		if resp.Header.Get("X-Seq") != fmt.Sprint("/", i) || len(got) != size {
+			t.Fatalf("response %d: X-Seq %q, %d bytes", i, resp.Header.Get("X-Seq"), len(got))
+		}
+	}
+}

@@ -6,16 +6,21 @@
 // machine per connection (conn.go): wait for a request head (idle), read it
 // with HeadScanner and ParseRequestHead, read the body (Content-Length in
 // pieces, or chunked with ChunkedDecoder), hand the Request to the Handler,
-// write the response, and loop while keep-alive allows. Requests on one
-// connection are served one at a time, so pipelined requests are answered
-// in order. The parsers enforce RFC 9112's framing rules strictly — a
+// write the response, and once the kernel has taken all of it read the
+// next head while keep-alive allows. Requests on one connection are served
+// one at a time, so pipelined requests are answered in order, and a client
+// that pipelines without reading has at most one response queued. Once an
+// error or a timeout has been answered (400, 408, ...), nothing more is
+// dispatched on the connection: it sends FIN, discards what the client
+// still sends for at most LingerTimeout, and closes. The parsers enforce RFC 9112's framing rules strictly — a
 // missing or repeated Host, Transfer-Encoding with Content-Length, any
 // coding but a final chunked, duplicate or malformed lengths, obs-fold,
 // bare CR or LF, space before a colon, invalid bytes — answering 400 and
 // closing, so no request can be smuggled past a proxy that reads it
 // differently. Limits bound the request line (414), the header section
-// (431), the body (413); timeouts bound reading heads, bodies and idle
-// keep-alive waits, so a slow client never holds a connection forever.
+// (431), the body (413); timeouts bound reading heads (from a request's
+// first byte), bodies, idle keep-alive waits and the close linger, each
+// its own deadline, so a slow client never holds a connection forever.
 //
 // A Handler gets a ResponseWriter: Write buffers, Finish sends the head and
 // body in one write with Content-Length, a Date, an ETag (304 when

@@ -216,12 +216,14 @@ func (w *ResponseWriter) Finish() {
 	} else {
 		out = w.completeResponse()
 	}
-	if c.stream.Write(out).Done() {
-		// The kernel took it all at once: the buffer is free again.
+	sent := c.stream.Write(out)
+	if sent.Done() {
+		// The kernel took it all at once (or the stream closed): the
+		// buffer is free again.
 		c.srv.recycleOutputBuffer(out)
 	}
 	w.logAccess()
-	c.responseDone(w)
+	c.responseFinished(w, sent)
 }
 
 // completeResponse renders head and body of a response whose body is all
