@@ -49,6 +49,10 @@ type conn struct {
 
 	peerIP string // the peer's address, formatted once per connection
 
+	// bodyReserved is what this connection's request body counts against
+	// Server.MaxBodyBytesInFlight, until its response is finished.
+	bodyReserved int64
+
 	closeHook iostream.CloseCallbackID // onStreamClosed, removed by Hijack
 }
 
@@ -170,6 +174,10 @@ func (c *conn) onHead(head []byte, err error) {
 		c.dispatch(req)
 		return
 	}
+	if !h.Chunked && !c.reserveBody(h.ContentLength) {
+		c.failBusy() // before a 100 Continue: the body is never sent
+		return
+	}
 	c.phase = phaseBody
 	if !h.Chunked && int64(c.stream.Buffered()) >= h.ContentLength {
 		// The body is here already; it is read before any timer fires.
@@ -208,10 +216,16 @@ func (c *conn) readFailed(err error) {
 	}
 }
 
+// firstBodyAllocation caps the buffer allocated for a Content-Length body
+// before its bytes arrive: the declared length is the client's word, and
+// 54 bytes of head must not pin megabytes for the body timeout. Larger
+// bodies grow (doubling, never past the declared length) as they arrive.
+const firstBodyAllocation = 64 << 10
+
 // readFixed reads a Content-Length body: in one piece when it fits the
 // stream's buffer, otherwise piece by piece.
 func (c *conn) readFixed(req *Request, n int) {
-	body := make([]byte, 0, n)
+	body := make([]byte, 0, min(n, max(firstBodyAllocation, c.stream.Buffered())))
 	var next iostream.ReadCallback
 	next = func(data []byte, err error) {
 		if c.phase != phaseBody {
@@ -222,7 +236,7 @@ func (c *conn) readFixed(req *Request, n int) {
 			c.readFailed(fmt.Errorf("%w: body: %w", ErrIncomplete, err))
 			return
 		}
-		body = append(body, data...)
+		body = appendBody(body, data, n)
 		if len(body) < n {
 			c.stream.ReadPartial(n-len(body), next)
 			return
@@ -231,6 +245,43 @@ func (c *conn) readFixed(req *Request, n int) {
 		c.dispatch(req)
 	}
 	c.stream.ReadPartial(n, next)
+}
+
+// appendBody appends data to a body of declared length n, growing the
+// buffer by doubling but never beyond n.
+func appendBody(body, data []byte, n int) []byte {
+	if need := len(body) + len(data); need > cap(body) {
+		grown := make([]byte, len(body), min(n, max(2*cap(body), need)))
+		copy(grown, body)
+		body = grown
+	}
+	return append(body, data...)
+}
+
+// reserveBody counts n more body bytes against the server's
+// MaxBodyBytesInFlight, or reports false (and counts nothing) if they do
+// not fit. The reservation is held until the response is finished, since
+// the handler holds the body until then.
+func (c *conn) reserveBody(n int64) bool {
+	s := c.srv
+	if s.bodyBytesInFlight+n > s.maxBodyBytesInFlight() {
+		return false
+	}
+	s.bodyBytesInFlight += n
+	c.bodyReserved += n
+	return true
+}
+
+// releaseBody returns the connection's body reservation.
+func (c *conn) releaseBody() {
+	c.srv.bodyBytesInFlight -= c.bodyReserved
+	c.bodyReserved = 0
+}
+
+// failBusy answers a request whose body would take the server past
+// MaxBodyBytesInFlight.
+func (c *conn) failBusy() {
+	c.failWith(503, "too many request bodies in flight; retry", "1")
 }
 
 // readChunked reads a chunked body token by token.
@@ -244,6 +295,10 @@ func (c *conn) readChunked(req *Request, dec *ChunkedDecoder) {
 		}
 		if err != nil {
 			c.readFailed(err)
+			return
+		}
+		if !c.reserveBody(int64(len(data))) {
+			c.failBusy()
 			return
 		}
 		body = append(body, data...)
@@ -293,6 +348,7 @@ func (c *conn) dispatch(req *Request) {
 // takes none of it for that long is dropped.
 func (c *conn) responseFinished(w *ResponseWriter, sent *concurrent.Future[struct{}]) {
 	c.resp = nil
+	c.releaseBody()
 	if sent.Done() {
 		c.responseDone(w)
 		return
@@ -319,10 +375,14 @@ func (c *conn) responseDone(w *ResponseWriter) {
 // connection. It ends the connection's request cycle: a read still
 // waiting (the head or body whose timeout this answers) discards what it
 // gets, and nothing more is dispatched.
-func (c *conn) fail(status int, reason string) {
+func (c *conn) fail(status int, reason string) { c.failWith(status, reason, "") }
+
+// failWith is fail with a Retry-After value (none if empty).
+func (c *conn) failWith(status int, reason, retryAfter string) {
 	if c.phase == phaseClosing || c.stream.Closed() {
 		return
 	}
+	c.releaseBody()
 	body := StatusText(status)
 	if reason != "" {
 		body += ": " + reason
@@ -332,6 +392,9 @@ func (c *conn) fail(status int, reason string) {
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	h.Set("Content-Length", fmt.Sprint(len(body)))
 	h.Set("Connection", "close")
+	if retryAfter != "" {
+		h.Set("Retry-After", retryAfter)
+	}
 	h.Set("Date", c.srv.date.Value(time.Now()))
 	out := AppendResponseHead(nil, 1, 1, status, h)
 	out = append(out, body...)
@@ -370,6 +433,7 @@ func (c *conn) onStreamClosed(cause error) {
 		return
 	}
 	c.phase = phaseClosed
+	c.releaseBody()
 	if c.timer != nil {
 		c.timer.Cancel()
 		c.timer = nil

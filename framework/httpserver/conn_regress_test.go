@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -333,5 +334,87 @@ func TestPipeliningClientThatDoesNotReadIsNotServedAhead(t *testing.T) {
 		if resp.Header.Get("X-Seq") != fmt.Sprint("/", i) || len(got) != size {
 			t.Fatalf("response %d: X-Seq %q, %d bytes", i, resp.Header.Get("X-Seq"), len(got))
 		}
+	}
+}
+
+// Item 2: a request head that declares a large body must not make the
+// server allocate the declared size before the bytes arrive.
+func TestDeclaredBodyLengthIsNotAllocatedUpFront(t *testing.T) {
+	const conns, declared = 8, 8 << 20
+	var ran atomic.Int32
+	addr, _, _ := serve(t, countingHandler(&ran), func(s *httpserver.Server) {
+		s.Limits.MaxBodyBytes = 2 * declared
+		s.MaxBodyBytesInFlight = 2 * conns * declared
+	})
+	before := heapInUse()
+	for range conns {
+		c := dial(t, addr)
+		fmt.Fprintf(c, "POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\nabc", declared)
+	}
+	// A request answered on a later connection means the loop has been
+	// through the events of the earlier ones.
+	probe := dial(t, addr)
+	io.WriteString(probe, "GET /probe HTTP/1.1\r\nHost: a\r\n\r\n")
+	readOneResponse(t, bufio.NewReader(probe))
+	grown := heapInUse() - before
+	t.Logf("%d heads declaring %d MiB each grew the heap by %.2f MiB", conns, declared>>20, float64(grown)/(1<<20))
+	if grown > 4<<20 {
+		t.Fatalf("%d heads declaring %d MiB each grew the heap by %.1f MiB", conns, declared>>20, float64(grown)/(1<<20))
+	}
+}
+
+func heapInUse() int64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc)
+}
+
+// Item 2: MaxBodyBytesInFlight turns away a body that would go over it,
+// with 503, Retry-After and Connection: close, before a byte of it is
+// read, and nothing already accepted is lost; once a response is finished
+// its body no longer counts.
+func TestBodiesInFlightAreBounded(t *testing.T) {
+	const bound, declared = 1 << 20, 700 << 10
+	var ran atomic.Int32
+	addr, _, _ := serve(t, func(w *httpserver.ResponseWriter, r *httpserver.Request) {
+		ran.Add(1)
+		fmt.Fprintf(w, "%d bytes", len(r.Body))
+		w.Finish()
+	}, func(s *httpserver.Server) { s.MaxBodyBytesInFlight = bound })
+	head := fmt.Sprintf("POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n", declared)
+	body := strings.Repeat("b", declared)
+
+	first := dial(t, addr)
+	io.WriteString(first, head+body[:100]) // reserves 700 KiB of the 1 MiB
+
+	for _, tc := range []struct{ name, raw string }{
+		{"a second large body", head},
+		{"with Expect: 100-continue", strings.Replace(head, "\r\n\r\n", "\r\nExpect: 100-continue\r\n\r\n", 1)},
+		{"a chunked body that grows past the bound", "POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" +
+			fmt.Sprintf("%x\r\n%s\r\n", declared, body)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dial(t, addr)
+			io.WriteString(c, tc.raw)
+			resp, _ := readOneResponse(t, bufio.NewReader(c))
+			if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || !resp.Close {
+				t.Fatalf("status %d, Retry-After %q, close %v; want 503 with Retry-After and Connection: close",
+					resp.StatusCode, resp.Header.Get("Retry-After"), resp.Close)
+			}
+		})
+	}
+	io.WriteString(first, body[100:])
+	r := bufio.NewReader(first)
+	if resp, got := readOneResponse(t, r); resp.StatusCode != 200 || got != fmt.Sprint(declared, " bytes") {
+		t.Fatalf("the accepted request: %d %q", resp.StatusCode, got)
+	}
+	// Its response is finished, so another body of the same size fits.
+	io.WriteString(first, head+body)
+	if resp, got := readOneResponse(t, r); resp.StatusCode != 200 || got != fmt.Sprint(declared, " bytes") {
+		t.Fatalf("after the first finished: %d %q", resp.StatusCode, got)
+	}
+	if n := ran.Load(); n != 2 {
+		t.Fatalf("%d handlers ran; want 2", n)
 	}
 }

@@ -18,7 +18,9 @@
 // bare CR or LF, space before a colon, invalid bytes — answering 400 and
 // closing, so no request can be smuggled past a proxy that reads it
 // differently. Limits bound the request line (414), the header section
-// (431), the body (413); timeouts bound reading heads (from a request's
+// (431), the body (413); MaxBodyBytesInFlight bounds the body bytes held
+// across all connections (503, body unread), and a body's buffer grows as
+// its bytes arrive rather than to the length its head declares; timeouts bound reading heads (from a request's
 // first byte), bodies, idle keep-alive waits and the close linger, each
 // its own deadline, so a slow client never holds a connection forever.
 //

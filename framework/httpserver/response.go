@@ -411,6 +411,7 @@ func (w *ResponseWriter) Hijack() (*iostream.Stream, error) {
 	c.stream.RemoveCloseCallback(c.closeHook) // the connection is no longer the server's to watch
 	c.closeHook = -1
 	c.resp = nil
+	c.releaseBody()
 	c.clearDeadline()
 	if c.timer != nil {
 		c.timer.Cancel()

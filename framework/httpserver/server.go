@@ -43,6 +43,11 @@ const (
 	DefaultLingerTimeout = 2 * time.Second
 )
 
+// DefaultMaxBodyBytesInFlight is the default Server.MaxBodyBytesInFlight:
+// 25 bodies at the default 10 MiB limit, or thousands of chat posts, while
+// memory stays bounded however many clients declare large bodies at once.
+const DefaultMaxBodyBytesInFlight = 256 << 20
+
 // Server is an HTTP/1.1 server on the event loop: Tornado's HTTPServer with
 // its HTTP1Connection. Set the fields, then call Listen (on the loop, or
 // before it runs); fields are read-only afterwards. Its methods are
@@ -59,6 +64,15 @@ type Server struct {
 	// response keeps reading (and discarding) what the client still sends
 	// before it is cut off; zero means DefaultLingerTimeout.
 	LingerTimeout time.Duration
+	// MaxBodyBytesInFlight bounds the request-body bytes the server holds
+	// at once, across all connections: a Content-Length body counts its
+	// declared length from its head until its response is finished, a
+	// chunked body its bytes as they arrive. A request that would go over
+	// is answered 503 Service Unavailable with Retry-After: 1 and
+	// Connection: close, and its body is never read (a chunked one stops
+	// being read); requests already being read or handled are not
+	// touched. Zero means DefaultMaxBodyBytesInFlight.
+	MaxBodyBytesInFlight int64
 	// XHeaders trusts X-Real-IP / X-Forwarded-For for the client address
 	// and X-Forwarded-Proto / X-Scheme for the scheme, as Tornado's
 	// xheaders does. Enable it only behind a proxy that sets them.
@@ -78,7 +92,10 @@ type Server struct {
 
 	tcp   *tcpserver.Server
 	limit Limits // Limits with defaults applied
-	date  DateCache
+	// bodyBytesInFlight is the sum of the connections' body reservations
+	// (see MaxBodyBytesInFlight). Loop-owned.
+	bodyBytesInFlight int64
+	date              DateCache
 	// outputBuffers are response buffers the kernel took in full,
 	// reused for later responses. Loop-owned; bounded in count and size.
 	outputBuffers [][]byte
@@ -159,6 +176,12 @@ func (s *Server) headerTimeout() time.Duration {
 }
 func (s *Server) bodyTimeout() time.Duration { return orDefault(s.BodyTimeout, DefaultBodyTimeout) }
 func (s *Server) idleTimeout() time.Duration { return orDefault(s.IdleTimeout, DefaultIdleTimeout) }
+func (s *Server) maxBodyBytesInFlight() int64 {
+	if s.MaxBodyBytesInFlight <= 0 {
+		return DefaultMaxBodyBytesInFlight
+	}
+	return s.MaxBodyBytesInFlight
+}
 func (s *Server) lingerTimeout() time.Duration {
 	return orDefault(s.LingerTimeout, DefaultLingerTimeout)
 }
