@@ -355,7 +355,10 @@ func (c *conn) responseFinished(w *ResponseWriter, sent *concurrent.Future[struc
 	}
 	c.phase = phaseWriting
 	c.setDeadline(c.srv.idleTimeout())
-	sent.OnResult(func(struct{}, error) { c.responseDone(w) })
+	sent.OnResult(func(struct{}, error) {
+		w.releaseOut() // the stream no longer refers to it
+		c.responseDone(w)
+	})
 }
 
 // responseDone runs once the kernel has the whole response (or the stream

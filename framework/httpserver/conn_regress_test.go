@@ -2,6 +2,8 @@ package httpserver_test
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -416,5 +418,60 @@ func TestBodiesInFlightAreBounded(t *testing.T) {
 	}
 	if n := ran.Load(); n != 2 {
 		t.Fatalf("%d handlers ran; want 2", n)
+	}
+}
+
+// Item 19: a body the handler encoded itself (Content-Encoding set, as the
+// web layer does for precompressed static files) is sent as it is, never
+// compressed again; gzip, the ETag and 304 still work for the rest.
+func TestHandlerEncodedBodyIsNotCompressedAgain(t *testing.T) {
+	plain := strings.Repeat("static file text ", 100)
+	var zipped bytes.Buffer
+	zw := gzip.NewWriter(&zipped)
+	zw.Write([]byte(plain))
+	zw.Close()
+	addr, _, _ := serve(t, func(w *httpserver.ResponseWriter, r *httpserver.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		if r.Path == "/pre" {
+			w.Header().Set("Content-Encoding", "gzip")
+			w.Write(zipped.Bytes())
+		} else {
+			w.WriteString(plain)
+		}
+		w.Finish()
+	}, nil)
+	get := func(path, ifNoneMatch string) (*http.Response, []byte) {
+		req, _ := http.NewRequest("GET", "http://"+addr+path, nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		if ifNoneMatch != "" {
+			req.Header.Set("If-None-Match", ifNoneMatch)
+		}
+		resp, err := (&http.Transport{DisableCompression: true}).RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		got, _ := io.ReadAll(resp.Body)
+		return resp, got
+	}
+	for _, path := range []string{"/pre", "/plain"} {
+		resp, got := get(path, "")
+		if resp.Header.Values("Content-Encoding")[0] != "gzip" || len(resp.Header.Values("Content-Encoding")) != 1 {
+			t.Fatalf("%s: Content-Encoding %q", path, resp.Header.Values("Content-Encoding"))
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(got))
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		unzipped, err := io.ReadAll(zr)
+		if err != nil || string(unzipped) != plain {
+			t.Fatalf("%s: one gunzip gives %d bytes (%v); want the %d-byte text", path, len(unzipped), err, len(plain))
+		}
+		if path == "/pre" && !bytes.Equal(got, zipped.Bytes()) {
+			t.Fatalf("%s: the precompressed body was changed", path)
+		}
+		if again, _ := get(path, resp.Header.Get("Etag")); again.StatusCode != 304 {
+			t.Fatalf("%s: revalidating with %s gave %d; want 304", path, resp.Header.Get("Etag"), again.StatusCode)
+		}
 	}
 }

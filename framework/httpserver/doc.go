@@ -24,9 +24,11 @@
 // first byte), bodies, idle keep-alive waits and the close linger, each
 // its own deadline, so a slow client never holds a connection forever.
 //
-// A Handler gets a ResponseWriter: Write buffers, Finish sends the head and
-// body in one write with Content-Length, a Date, an ETag (304 when
-// If-None-Match matches) and gzip when the client accepts it; Flush streams
+// A Handler gets a ResponseWriter: Write buffers (into a pooled buffer with
+// room for the head in front), Finish sends the head and body in one write
+// from that buffer, without copying the body, with Content-Length, a Date,
+// an ETag (304 when If-None-Match matches) and gzip when the client accepts
+// it and the handler has not encoded the body itself (Content-Encoding); Flush streams
 // with chunked encoding instead. A handler may return before finishing and
 // call Finish later from any loop callback — a long poll parks this way,
 // and OnConnectionClose tells it when the client leaves first. Hijack hands

@@ -99,6 +99,9 @@ type Server struct {
 	// outputBuffers are response buffers the kernel took in full,
 	// reused for later responses. Loop-owned; bounded in count and size.
 	outputBuffers [][]byte
+	// headScratch is where a response head is rendered before it is
+	// placed in front of its body. Loop-owned.
+	headScratch []byte
 }
 
 // Bounds on the response-buffer free list.
