@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"runtime"
@@ -473,5 +475,76 @@ func TestHandlerEncodedBodyIsNotCompressedAgain(t *testing.T) {
 		if again, _ := get(path, resp.Header.Get("Etag")); again.StatusCode != 304 {
 			t.Fatalf("%s: revalidating with %s gave %d; want 304", path, resp.Header.Get("Etag"), again.StatusCode)
 		}
+	}
+}
+
+// blockingLogHandler is a slog handler whose writes block until released:
+// a log pipe nobody reads.
+type blockingLogHandler struct {
+	release chan struct{}
+	written chan string
+}
+
+func (h *blockingLogHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h *blockingLogHandler) Handle(_ context.Context, r slog.Record) error {
+	<-h.release
+	var path string
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "path" {
+			path = a.Value.String()
+		}
+		return true
+	})
+	h.written <- path
+	return nil
+}
+func (h *blockingLogHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *blockingLogHandler) WithGroup(string) slog.Handler      { return h }
+
+// Item 19: the access log never writes on the loop: a stalled log pipe
+// does not stall requests; lines past the queue are dropped and counted,
+// and the queued ones are written once the pipe moves again.
+func TestStalledAccessLogDoesNotStallTheLoop(t *testing.T) {
+	const queue, requests = 4, 10
+	logs := &blockingLogHandler{release: make(chan struct{}), written: make(chan string, 2*requests)}
+	var ran atomic.Int32
+	addr, l, srv := serve(t, countingHandler(&ran), func(s *httpserver.Server) {
+		s.AccessLog = slog.New(logs)
+		s.AccessLogQueue = queue
+	})
+	c := dial(t, addr)
+	r := bufio.NewReader(c)
+	c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	for i := range requests {
+		fmt.Fprintf(c, "GET /%d HTTP/1.1\r\nHost: a\r\n\r\n", i)
+		resp, err := http.ReadResponse(r, nil)
+		if err != nil {
+			t.Fatalf("request %d while the log is stalled: %v", i, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+	}
+	var dropped uint64
+	looptest.Do(t, l, func() { dropped = srv.AccessLogDropped() })
+	// queue lines wait and (unless it had not woken yet) one is in the
+	// writer's hands; the rest are dropped.
+	if dropped != requests-queue-1 && dropped != requests-queue {
+		t.Fatalf("%d lines dropped; want %d or %d", dropped, requests-queue-1, requests-queue)
+	}
+	close(logs.release)
+	last := -1
+	for range requests - int(dropped) {
+		got := looptest.Wait(t, logs.written, "log line")
+		var n int
+		fmt.Sscanf(got, "/%d", &n)
+		if n <= last {
+			t.Fatalf("log line for %q after /%d", got, last)
+		}
+		last = n
+	}
+	looptest.Do(t, l, func() {})
+	select {
+	case extra := <-logs.written:
+		t.Fatalf("a dropped line was written after all: %q", extra)
+	case <-time.After(50 * time.Millisecond):
 	}
 }

@@ -34,7 +34,10 @@
 // and OnConnectionClose tells it when the client leaves first. Hijack hands
 // the connection to a WebSocket.
 //
-// Goroutines: everything here runs on the loop. Handlers must not block;
+// Goroutines: everything here runs on the loop, except the access-log
+// writer: a goroutine per Server that writes the lines the loop queues
+// (bounded, drops counted by AccessLogDropped), so a slow log pipe never
+// stalls the loop. Handlers must not block;
 // blocking work goes to an executor and finishes the response from the
 // future's callback. The parsers (HeadScanner, ParseRequestHead,
 // ChunkedDecoder, AppendResponseHead) are plain functions over bytes,

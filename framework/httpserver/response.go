@@ -511,12 +511,13 @@ func (w *ResponseWriter) Hijack() (*iostream.Stream, error) {
 	return c.stream, nil
 }
 
+// logAccess hands the response's access-log line to the log writer.
 func (w *ResponseWriter) logAccess() {
-	log := w.conn.srv.AccessLog
-	if log == nil {
+	q := w.conn.srv.accessLog
+	if q == nil {
 		return
 	}
 	r := w.req
-	log.Info("request", "method", r.Method, "path", r.Path, "status", w.status,
-		"bytes", w.bytesSent, "duration", time.Since(r.Received), "remote", r.RemoteIP)
+	q.add(accessEntry{method: r.Method, path: r.Path, status: w.status, bytes: w.bytesSent,
+		duration: time.Since(r.Received), remote: r.RemoteIP})
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"chat/framework/ioloop"
@@ -84,8 +85,14 @@ type Server struct {
 	// tcpserver.Server).
 	MaxConnections int
 	ReusePort      bool
-	// AccessLog, when set, gets one line per finished request.
-	AccessLog *slog.Logger
+	// AccessLog, when set, gets one line per finished request. The lines
+	// are written by a goroutine of the server's, never on the loop: a
+	// slow log pipe must not stall every connection. They wait in a queue
+	// of AccessLogQueue lines (zero means DefaultAccessLogQueue); a line
+	// that finds the queue full is dropped and counted (AccessLogDropped).
+	// After Close, lines of requests still in flight are written directly.
+	AccessLog      *slog.Logger
+	AccessLogQueue int
 	// ErrorLog gets handler panics and protocol errors; nil means the
 	// loop's logger.
 	ErrorLog *slog.Logger
@@ -99,6 +106,7 @@ type Server struct {
 	// outputBuffers are response buffers the kernel took in full,
 	// reused for later responses. Loop-owned; bounded in count and size.
 	outputBuffers [][]byte
+	accessLog     *accessLogQueue // nil without AccessLog
 	// headScratch is where a response head is rendered before it is
 	// placed in front of its body. Loop-owned.
 	headScratch []byte
@@ -136,6 +144,9 @@ func (s *Server) Listen(address string) (net.Addr, error) {
 	}
 	if s.tcp == nil {
 		s.limit = s.Limits.WithDefaults()
+		if s.AccessLog != nil {
+			s.accessLog = startAccessLog(s.AccessLog, orDefaultInt(s.AccessLogQueue, DefaultAccessLogQueue))
+		}
 		s.tcp = &tcpserver.Server{
 			Loop:           s.Loop,
 			Handler:        s.serveConn,
@@ -151,11 +162,25 @@ func (s *Server) Listen(address string) (net.Addr, error) {
 	return s.tcp.Listen(address)
 }
 
-// Close stops accepting connections. Requests in flight go on.
+// Close stops accepting connections and the access-log writer (once it
+// has written what is queued). Requests in flight go on.
 func (s *Server) Close() {
 	if s.tcp != nil {
 		s.tcp.Close()
 	}
+	if s.accessLog != nil {
+		s.accessLog.stop()
+	}
+}
+
+// AccessLogDropped returns how many access-log lines were dropped because
+// the log writer was behind by AccessLogQueue lines. Safe from any
+// goroutine.
+func (s *Server) AccessLogDropped() uint64 {
+	if s.accessLog == nil {
+		return 0
+	}
+	return s.accessLog.dropped.Load()
 }
 
 // Stats returns the TCP layer's counters.
@@ -189,6 +214,13 @@ func (s *Server) lingerTimeout() time.Duration {
 	return orDefault(s.LingerTimeout, DefaultLingerTimeout)
 }
 
+func orDefaultInt(n, def int) int {
+	if n <= 0 {
+		return def
+	}
+	return n
+}
+
 func orDefault(d, def time.Duration) time.Duration {
 	if d <= 0 {
 		return def
@@ -201,4 +233,67 @@ func (s *Server) errorLog() *slog.Logger {
 		return s.ErrorLog
 	}
 	return s.Loop.Logger()
+}
+
+// DefaultAccessLogQueue is the default Server.AccessLogQueue: a few
+// seconds of a busy server's lines, so a log pipe that stalls briefly
+// loses nothing, while one that stalls for good costs bounded memory and
+// counted drops rather than a stalled loop.
+const DefaultAccessLogQueue = 4096
+
+// accessEntry is one access-log line, handed from the loop to the writer.
+type accessEntry struct {
+	method, path, remote string
+	status, bytes        int
+	duration             time.Duration
+}
+
+// accessLogQueue carries access-log lines from the loop to one writer
+// goroutine. entries and stopped are used on the loop only; dropped is
+// read from any goroutine.
+type accessLogQueue struct {
+	log     *slog.Logger
+	entries chan accessEntry
+	stopped bool
+	dropped atomic.Uint64
+}
+
+func startAccessLog(log *slog.Logger, size int) *accessLogQueue {
+	q := &accessLogQueue{log: log, entries: make(chan accessEntry, size)}
+	go q.writeAll()
+	return q
+}
+
+// writeAll is the writer goroutine: it writes lines until stop closes the
+// queue and the queue is drained.
+func (q *accessLogQueue) writeAll() {
+	for e := range q.entries {
+		q.write(e)
+	}
+}
+
+func (q *accessLogQueue) write(e accessEntry) {
+	q.log.Info("request", "method", e.method, "path", e.path, "status", e.status,
+		"bytes", e.bytes, "duration", e.duration, "remote", e.remote)
+}
+
+// add queues a line without blocking, or drops and counts it. Loop-only.
+func (q *accessLogQueue) add(e accessEntry) {
+	if q.stopped {
+		q.write(e) // shutting down: the writer is gone
+		return
+	}
+	select {
+	case q.entries <- e:
+	default:
+		q.dropped.Add(1)
+	}
+}
+
+// stop ends the writer once it has written what is queued. Loop-only.
+func (q *accessLogQueue) stop() {
+	if !q.stopped {
+		q.stopped = true
+		close(q.entries)
+	}
 }
