@@ -179,9 +179,9 @@ func (c *conn) onHead(head []byte, err error) {
 		return
 	}
 	c.phase = phaseBody
-	if !h.Chunked && int64(c.stream.Buffered()) >= h.ContentLength {
-		// The body is here already; it is read before any timer fires.
-	} else {
+	if h.Chunked || int64(c.stream.Buffered()) < h.ContentLength {
+		// A body already buffered is read before any timer can fire, so
+		// it needs no deadline (and the timer no re-arming).
 		c.setDeadline(c.srv.bodyTimeout())
 	}
 	if h.Expect100Continue {

@@ -550,3 +550,32 @@ func TestStalledAccessLogDoesNotStallTheLoop(t *testing.T) {
 	case <-time.After(50 * time.Millisecond):
 	}
 }
+
+// A head longer than the room kept in front of the body (many cookies)
+// still goes out whole, before its body; so does a response with no body.
+func TestHeadLargerThanItsRoomAndEmptyBodies(t *testing.T) {
+	cookie := strings.Repeat("c", 3000)
+	addr, _, _ := serve(t, func(w *httpserver.ResponseWriter, r *httpserver.Request) {
+		switch r.Path {
+		case "/cookies":
+			w.Header().Set("Content-Type", "text/plain")
+			w.Header().Add("Set-Cookie", "a="+cookie)
+			w.WriteString("body after a long head")
+		case "/empty":
+			w.WriteHeader(204)
+		}
+		w.Finish()
+	}, nil)
+	c := dial(t, addr)
+	io.WriteString(c, "GET /cookies HTTP/1.1\r\nHost: a\r\n\r\nGET /empty HTTP/1.1\r\nHost: a\r\n\r\nGET /cookies HTTP/1.1\r\nHost: a\r\n\r\n")
+	r := bufio.NewReader(c)
+	for i, want := range []int{200, 204, 200} {
+		resp, body := readOneResponse(t, r)
+		if resp.StatusCode != want {
+			t.Fatalf("response %d: status %d; want %d", i, resp.StatusCode, want)
+		}
+		if want == 200 && (body != "body after a long head" || resp.Header.Get("Set-Cookie") != "a="+cookie) {
+			t.Fatalf("response %d: body %q, cookie of %d bytes", i, body, len(resp.Header.Get("Set-Cookie")))
+		}
+	}
+}

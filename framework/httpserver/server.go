@@ -35,7 +35,8 @@ const (
 	// DefaultBodyTimeout bounds reading a request body.
 	DefaultBodyTimeout = 60 * time.Second
 	// DefaultIdleTimeout bounds how long a keep-alive connection may wait
-	// for its next request.
+	// for its next request, and how long a finished response may wait in
+	// the stream's queue for a client that does not read it.
 	DefaultIdleTimeout = 120 * time.Second
 	// DefaultLingerTimeout bounds the close linger after an error
 	// response (see Server.LingerTimeout): long enough for the client to
@@ -59,7 +60,10 @@ type Server struct {
 	// Limits bounds request heads and bodies; see Limits for defaults.
 	Limits Limits
 	// HeaderTimeout, BodyTimeout and IdleTimeout: zero means the defaults
-	// above. No timeout runs while the handler works on a request.
+	// above. Each is its own deadline: the header timeout starts at a
+	// request's first byte (on a new connection, at accept), however long
+	// the idle wait before it was. No timeout runs while the handler works
+	// on a request.
 	HeaderTimeout, BodyTimeout, IdleTimeout time.Duration
 	// LingerTimeout bounds how long a connection closed after an error
 	// response keeps reading (and discarding) what the client still sends
