@@ -18,9 +18,9 @@ import (
 // Distinct timeouts for the state table, so each cell shows which one it
 // is bound by.
 const (
-	stateHeaderTimeout = 80 * time.Millisecond
-	stateBodyTimeout   = 110 * time.Millisecond
-	stateIdleTimeout   = 140 * time.Millisecond
+	stateHeaderTimeout = 100 * time.Millisecond
+	stateBodyTimeout   = 130 * time.Millisecond
+	stateIdleTimeout   = 160 * time.Millisecond
 	stateLinger        = 400 * time.Millisecond
 )
 
