@@ -19,7 +19,8 @@ var ErrResponseFinished = errors.New("httpserver: response already finished")
 // ResponseWriter builds the response to one request. Write buffers; Finish
 // sends everything in one write, adding Content-Length, an ETag (answering
 // 304 when the client's If-None-Match matches) and gzip when the client
-// accepts it. Flush instead starts streaming: the head goes out with
+// accepts it and the handler set no Content-Encoding of its own (a
+// precompressed body is sent as it is; its handler sets Vary). Flush instead starts streaming: the head goes out with
 // Transfer-Encoding: chunked and each Flush sends what was written since.
 //
 // Loop-owned. A handler may return before finishing; it then must call
