@@ -1,7 +1,6 @@
 package httpserver
 
 import (
-	"bytes"
 	"compress/gzip"
 	"errors"
 	"fmt"
@@ -20,7 +19,8 @@ var ErrResponseFinished = errors.New("httpserver: response already finished")
 // ResponseWriter builds the response to one request. Write buffers; Finish
 // sends everything in one write, adding Content-Length, an ETag (answering
 // 304 when the client's If-None-Match matches) and gzip when the client
-// accepts it. Flush instead starts streaming: the head goes out with
+// accepts it and the handler set no Content-Encoding of its own (a
+// precompressed body is sent as it is; its handler sets Vary). Flush instead starts streaming: the head goes out with
 // Transfer-Encoding: chunked and each Flush sends what was written since.
 //
 // Loop-owned. A handler may return before finishing; it then must call
@@ -30,14 +30,19 @@ type ResponseWriter struct {
 	conn *conn
 	req  *Request
 
-	status       int
-	header       Header
-	body         []byte
+	status int
+	header Header
+	// out holds the body after responseHeadRoom bytes kept free for the
+	// head, so Finish sends head and body from one buffer without copying
+	// the body. It comes from the server's output-buffer pool on the
+	// first Write and goes back once the kernel has it; nil until then.
+	out          []byte
 	headerSent   bool // streaming has begun
 	chunked      bool
 	finished     bool
 	closeAfter   bool // close the connection after this response
 	hijacked     bool
+	clientGone   bool   // the close hooks ran: the response went nowhere
 	autoETag     string // the ETag the server computed, if the handler set none
 	bytesSent    int
 	onConnClosed []func()
@@ -61,12 +66,18 @@ func (w *ResponseWriter) WriteHeader(status int) {
 	w.status = status
 }
 
+// responseHeadRoom is the space kept in front of a response body for its
+// head. A head that does not fit (dozens of cookies) is rendered with the
+// body into a fresh buffer instead: one copy of the body, only then.
+const responseHeadRoom = 1024
+
 // Write appends p to the response body buffer.
 func (w *ResponseWriter) Write(p []byte) (int, error) {
 	if w.finished {
 		return 0, ErrResponseFinished
 	}
-	w.body = append(w.body, p...)
+	w.grow(len(p))
+	w.out = append(w.out, p...)
 	return len(p), nil
 }
 
@@ -75,35 +86,91 @@ func (w *ResponseWriter) WriteString(s string) (int, error) {
 	if w.finished {
 		return 0, ErrResponseFinished
 	}
-	w.body = append(w.body, s...)
+	w.grow(len(s))
+	w.out = append(w.out, s...)
 	return len(s), nil
 }
 
-// Finished reports whether Finish has run.
+// grow takes the body buffer from the server's pool on the first write.
+func (w *ResponseWriter) grow(n int) {
+	if w.out == nil {
+		w.out = w.conn.srv.outputBuffer(responseHeadRoom + n)[:responseHeadRoom]
+	}
+}
+
+// body returns what has been written since the last Flush.
+func (w *ResponseWriter) body() []byte {
+	if w.out == nil {
+		return nil
+	}
+	return w.out[responseHeadRoom:]
+}
+
+// truncateBody drops what has been written, keeping the buffer.
+func (w *ResponseWriter) truncateBody() {
+	if w.out != nil {
+		w.out = w.out[:responseHeadRoom]
+	}
+}
+
+// releaseOut gives the body buffer back to the server's pool: only once
+// nothing (the stream's write queue) refers to it.
+func (w *ResponseWriter) releaseOut() {
+	if w.out != nil {
+		w.conn.srv.recycleOutputBuffer(w.out)
+		w.out = nil
+	}
+}
+
+// Finished reports whether the response is over: Finish has run, the
+// client went away (the close hooks ran), or the connection was hijacked.
 func (w *ResponseWriter) Finished() bool { return w.finished }
+
+// ClientGone reports whether the client went away before the response was
+// finished, so that the OnConnectionClose hooks ran instead of the
+// response being sent. It is false for a response Finish handed to the
+// connection, even if the connection then closed while writing it.
+func (w *ResponseWriter) ClientGone() bool { return w.clientGone }
 
 // Request returns the request this response answers.
 func (w *ResponseWriter) Request() *Request { return w.req }
 
 // OnConnectionClose registers fn to run if the client goes away before the
 // response is finished, so a parked long poll can drop its subscription at
-// once. Either Finish completes or these run: never both.
+// once. Either Finish completes or these run: never both. The hooks run in
+// the order registered, each protected: one that panics is logged and the
+// rest still run.
 func (w *ResponseWriter) OnConnectionClose(fn func()) {
 	w.onConnClosed = append(w.onConnClosed, fn)
 }
 
+// connectionClosed runs the close hooks, each protected: a panic in one
+// is logged and the others still run, so every parked subscription is
+// dropped.
 func (w *ResponseWriter) connectionClosed() {
-	w.finished = true
+	w.finished, w.clientGone = true, true
+	w.releaseOut()
 	callbacks := w.onConnClosed
 	w.onConnClosed = nil
 	for _, fn := range callbacks {
-		fn()
+		w.runCloseHook(fn)
 	}
+}
+
+func (w *ResponseWriter) runCloseHook(fn func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			w.conn.srv.errorLog().Error("httpserver: OnConnectionClose hook panicked", "panic", r,
+				"method", w.req.Method, "path", w.req.Path, "stack", stack())
+		}
+	}()
+	fn()
 }
 
 // reset drops everything written, for an error page after a panic.
 func (w *ResponseWriter) reset() {
-	w.status, w.header, w.body = 200, Header{}, nil
+	w.status, w.header = 200, Header{}
+	w.truncateBody()
 }
 
 // SendError finishes the response with status and a short plain-text body
@@ -118,7 +185,9 @@ func (w *ResponseWriter) SendError(status int, message string) {
 	w.header = Header{}
 	w.header.Set("Content-Type", "text/plain; charset=utf-8")
 	w.status = status
-	w.body = append(w.body[:0], message+"\n"...)
+	w.truncateBody()
+	w.WriteString(message)
+	w.WriteString("\n")
 	w.Finish()
 }
 
@@ -142,8 +211,8 @@ func (w *ResponseWriter) Flush() *concurrent.Future[struct{}] {
 		w.header.Del("Content-Length")
 		out = w.appendHead(nil, -1)
 	}
-	out = w.appendChunk(out, w.body)
-	w.body = w.body[:0]
+	out = w.appendChunk(out, w.body())
+	w.truncateBody()
 	return w.conn.stream.Write(out)
 }
 
@@ -162,7 +231,16 @@ func (w *ResponseWriter) appendChunk(out, data []byte) []byte {
 }
 
 // Finish completes the response and hands it to the connection, which
-// then reads the next request (keep-alive) or closes.
+// reads the next request (keep-alive) once the kernel has taken it all, or
+// closes.
+//
+// Finish has exactly one outcome. If the client had already gone, the
+// OnConnectionClose hooks run (now, if they had not) and the response goes
+// nowhere; ClientGone then reports true. Otherwise the response is handed
+// to the stream and the hooks never run, even when the stream closes
+// inside this call (a write past the stream's pending-write limit, a write
+// error): the response went as far as the connection allowed. Either way
+// Finished is true afterwards and later calls do nothing.
 func (w *ResponseWriter) Finish() {
 	if w.finished {
 		return
@@ -177,25 +255,35 @@ func (w *ResponseWriter) Finish() {
 	w.finished = true
 	var out []byte
 	if w.headerSent {
-		out = w.appendChunk(nil, w.body)
+		out = w.appendChunk(nil, w.body())
 		if w.chunked && w.req.Method != "HEAD" {
 			out = append(out, "0\r\n\r\n"...)
 		}
+		w.releaseOut() // copied into the chunk
 	} else {
 		out = w.completeResponse()
 	}
-	if c.stream.Write(out).Done() {
-		// The kernel took it all at once: the buffer is free again.
-		c.srv.recycleOutputBuffer(out)
+	sent := c.stream.Write(out)
+	if sent.Done() {
+		// The kernel took it all at once (or the stream closed): the
+		// buffer is free again.
+		w.releaseOut()
 	}
 	w.logAccess()
-	c.responseDone(w)
+	c.responseFinished(w, sent)
 }
 
 // completeResponse renders head and body of a response whose body is all
-// in hand: here it gets its ETag, 304, gzip and Content-Length.
+// in hand: here it gets its ETag, 304, gzip and Content-Length. It returns
+// what to write; w.out is then the buffer that holds it (nil when the
+// result is a buffer of its own), to be released once the kernel has it.
+//
+// The body is not copied: the head is rendered into the server's scratch
+// buffer and placed in the room kept in front of the body, so head and
+// body go to the kernel in one write from one buffer.
 func (w *ResponseWriter) completeResponse() []byte {
-	body := w.body
+	srv := w.conn.srv
+	body := w.body()
 	bodyAllowed := w.status >= 200 && w.status != 204 && w.status != 304
 	if !bodyAllowed {
 		body = nil
@@ -217,8 +305,10 @@ func (w *ResponseWriter) completeResponse() []byte {
 			bodyAllowed = false
 		}
 	}
+	// A body the handler encoded itself (a precompressed static file sets
+	// Content-Encoding) is never compressed again: see gzipAllowed.
 	if bodyAllowed && len(body) >= gzipMinBytes && w.gzipAllowed() {
-		body = gzipBody(body)
+		body = w.gzipOut(body)
 		w.header.Set("Content-Encoding", "gzip")
 		if strings.HasSuffix(etag, `"`) {
 			// Strong validators differ per encoding.
@@ -240,12 +330,37 @@ func (w *ResponseWriter) completeResponse() []byte {
 	} else {
 		w.header.Del("Content-Length")
 	}
-	out := w.appendHead(w.conn.srv.outputBuffer(256+len(body)), contentLength)
-	if w.req.Method != "HEAD" {
-		out = append(out, body...)
-		w.bytesSent = len(body)
+	if w.req.Method == "HEAD" {
+		body = nil
 	}
+	w.bytesSent = len(body)
+	if w.out == nil {
+		// Nothing was written: the head is the whole response.
+		w.out = w.appendHead(srv.outputBuffer(256), contentLength)
+		return w.out
+	}
+	head := w.appendHead(srv.headScratch[:0], contentLength)
+	srv.headScratch = head[:0]
+	if len(head) <= responseHeadRoom {
+		start := responseHeadRoom - len(head)
+		copy(w.out[start:], head)
+		return w.out[start : responseHeadRoom+len(body)]
+	}
+	out := append(srv.outputBuffer(len(head)+len(body)), head...)
+	out = append(out, body...)
+	w.releaseOut()
+	w.out = out
 	return out
+}
+
+// gzipOut compresses body into a new pooled buffer with head room, which
+// replaces w.out, and returns the compressed body.
+func (w *ResponseWriter) gzipOut(body []byte) []byte {
+	srv := w.conn.srv
+	zipped := gzipAppend(srv.outputBuffer(responseHeadRoom + len(body)/2)[:responseHeadRoom], body)
+	w.releaseOut()
+	w.out = zipped
+	return zipped[responseHeadRoom:]
 }
 
 // appendHead renders the status line and the handler's fields, then the
@@ -316,15 +431,24 @@ func compressible(contentType string) bool {
 
 var gzipWriters = sync.Pool{New: func() any { w, _ := gzip.NewWriterLevel(nil, gzip.DefaultCompression); return w }}
 
-func gzipBody(body []byte) []byte {
-	var buf bytes.Buffer
-	buf.Grow(len(body) / 2)
+// gzipAppend appends body, gzip-compressed, to dst.
+func gzipAppend(dst, body []byte) []byte {
+	sink := &appendWriter{buf: dst}
 	zw := gzipWriters.Get().(*gzip.Writer)
-	zw.Reset(&buf)
+	zw.Reset(sink)
 	zw.Write(body)
 	zw.Close()
+	zw.Reset(nil) // the pool must not keep the buffer alive
 	gzipWriters.Put(zw)
-	return buf.Bytes()
+	return sink.buf
+}
+
+// appendWriter is an io.Writer appending to a byte slice.
+type appendWriter struct{ buf []byte }
+
+func (a *appendWriter) Write(p []byte) (int, error) {
+	a.buf = append(a.buf, p...)
+	return len(p), nil
 }
 
 // computeETag is a strong validator over the body (FNV-1a, 64 bits: an
@@ -377,6 +501,7 @@ func (w *ResponseWriter) Hijack() (*iostream.Stream, error) {
 	c.stream.RemoveCloseCallback(c.closeHook) // the connection is no longer the server's to watch
 	c.closeHook = -1
 	c.resp = nil
+	c.releaseBody()
 	c.clearDeadline()
 	if c.timer != nil {
 		c.timer.Cancel()
@@ -387,12 +512,13 @@ func (w *ResponseWriter) Hijack() (*iostream.Stream, error) {
 	return c.stream, nil
 }
 
+// logAccess hands the response's access-log line to the log writer.
 func (w *ResponseWriter) logAccess() {
-	log := w.conn.srv.AccessLog
-	if log == nil {
+	q := w.conn.srv.accessLog
+	if q == nil {
 		return
 	}
 	r := w.req
-	log.Info("request", "method", r.Method, "path", r.Path, "status", w.status,
-		"bytes", w.bytesSent, "duration", time.Since(r.Received), "remote", r.RemoteIP)
+	q.add(accessEntry{method: r.Method, path: r.Path, status: w.status, bytes: w.bytesSent,
+		duration: time.Since(r.Received), remote: r.RemoteIP})
 }

@@ -223,17 +223,20 @@ func firstLine(s string) string {
 }
 
 func TestSlowClientsTimeOut(t *testing.T) {
+	// Distinct timeouts, so each case shows the one it is bound by.
+	const header, body, idle = 60 * time.Millisecond, 90 * time.Millisecond, 120 * time.Millisecond
 	addr, _ := startServer(t, func(s *httpserver.Server) {
-		s.HeaderTimeout, s.BodyTimeout, s.IdleTimeout = 50*time.Millisecond, 50*time.Millisecond, 50*time.Millisecond
+		s.HeaderTimeout, s.BodyTimeout, s.IdleTimeout = header, body, idle
 	})
 	tests := []struct {
 		name, raw string
-		want      string // prefix of everything the server sends before closing
+		want      string        // prefix of everything the server sends before closing
+		timeout   time.Duration // the one that applies
 	}{
-		{"silent new connection", "", ""},
-		{"half a head", "GET / HTTP/1.1\r\nHost:", "HTTP/1.1 408 "},
-		{"half a body", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc", "HTTP/1.1 408 "},
-		{"idle after a request", "GET /a HTTP/1.1\r\nHost: a\r\n\r\n", "HTTP/1.1 200 "},
+		{"silent new connection", "", "", header},
+		{"half a head", "GET / HTTP/1.1\r\nHost:", "HTTP/1.1 408 ", header},
+		{"half a body", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc", "HTTP/1.1 408 ", body},
+		{"idle after a request", "GET /a HTTP/1.1\r\nHost: a\r\n\r\n", "HTTP/1.1 200 ", idle},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -242,11 +245,12 @@ func TestSlowClientsTimeOut(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer c.Close()
+			start := time.Now()
 			io.WriteString(c, tc.raw)
-			c.SetReadDeadline(time.Now().Add(5 * time.Second)) // the server must close well before
+			c.SetReadDeadline(start.Add(3 * tc.timeout))
 			out, err := io.ReadAll(c)
 			if err != nil {
-				t.Fatalf("the server did not close the connection: %v", err)
+				t.Fatalf("the server did not close the connection within 3 x %v: %v", tc.timeout, err)
 			}
 			if !strings.HasPrefix(string(out), tc.want) || (tc.want == "" && len(out) > 0) {
 				t.Fatalf("server sent %q; want a response starting %q", out, tc.want)
