@@ -187,8 +187,10 @@ func Then[T, U any](f *Future[T], next func(T) *Future[U]) *Future[U] {
 		}
 		inner, panicked := callThen(next, v)
 		if panicked != nil {
-			out.Fail(panicked)
+			// Reported first: the panic is the cause, and whoever waits
+			// on out reacts to its failure (answers a request, say).
 			out.reportPanic(panicked.Value, panicked.Stack)
+			out.Fail(panicked)
 			return
 		}
 		inner.OnResult(func(u U, err error) { out.Set(u, err) })
@@ -219,8 +221,10 @@ func Map[T, U any](f *Future[T], fn func(T) (U, error)) *Future[U] {
 		}
 		u, err, panicked := callMap(fn, v)
 		if panicked != nil {
-			out.Fail(panicked)
+			// Reported first: the panic is the cause, and whoever waits
+			// on out reacts to its failure (answers a request, say).
 			out.reportPanic(panicked.Value, panicked.Stack)
+			out.Fail(panicked)
 			return
 		}
 		out.Set(u, err)
