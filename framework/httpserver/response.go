@@ -106,6 +106,21 @@ func (w *ResponseWriter) body() []byte {
 	return w.out[responseHeadRoom:]
 }
 
+// BodyLen is how many body bytes have been written since the response
+// began or since the last Flush: what Finish or the next Flush will send.
+// Loop-only.
+func (w *ResponseWriter) BodyLen() int { return len(w.body()) }
+
+// TruncateBody drops the body bytes written after the first n of them
+// (0 drops all), for a layer above that must take back what it wrote: a
+// template that failed half-way, an error page that replaces a partial
+// answer. Bytes already sent by a Flush are out of reach. Loop-only.
+func (w *ResponseWriter) TruncateBody(n int) {
+	if w.out != nil && n >= 0 && n < w.BodyLen() {
+		w.out = w.out[:responseHeadRoom+n]
+	}
+}
+
 // truncateBody drops what has been written, keeping the buffer.
 func (w *ResponseWriter) truncateBody() {
 	if w.out != nil {

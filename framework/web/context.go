@@ -50,10 +50,8 @@ type Context struct {
 	handler  Handler
 	state    requestState
 	async    bool
-	// body is the response body written so far, handed to the
-	// ResponseWriter at Finish or Flush, so an error page can still
-	// replace it.
-	body      []byte
+	// The body is written straight into the ResponseWriter's buffer (no
+	// copy here); an error page takes it back with TruncateBody.
 	streaming bool // Flush has sent the head
 
 	userLoaded bool
@@ -215,14 +213,14 @@ func (c *Context) SetHeader(key, value string) {
 	c.response.Header().Set(key, value)
 }
 
-// Write appends p to the response body. It implements io.Writer.
+// Write appends p to the response body (the ResponseWriter's buffer,
+// which is sent without another copy). It implements io.Writer.
 func (c *Context) Write(p []byte) (int, error) {
 	if c.Finished() {
 		c.lateCall("Write")
 		return 0, httpserver.ErrResponseFinished
 	}
-	c.body = append(c.body, p...)
-	return len(p), nil
+	return c.response.Write(p)
 }
 
 // WriteString appends s to the response body.
@@ -231,8 +229,7 @@ func (c *Context) WriteString(s string) (int, error) {
 		c.lateCall("WriteString")
 		return 0, httpserver.ErrResponseFinished
 	}
-	c.body = append(c.body, s...)
-	return len(s), nil
+	return c.response.WriteString(s)
 }
 
 // Flush sends the head and the body written so far and switches the
@@ -244,8 +241,6 @@ func (c *Context) Flush() *concurrent.Future[struct{}] {
 		return concurrent.Failed[struct{}](httpserver.ErrResponseFinished)
 	}
 	c.streaming = true
-	c.response.Write(c.body)
-	c.body = c.body[:0]
 	return c.response.Flush()
 }
 
@@ -278,8 +273,6 @@ func (c *Context) Finish() {
 	// connection's close synchronously, and connectionClosed must then
 	// see a finished request.
 	c.state = stateFinished
-	c.response.Write(c.body)
-	c.body = nil
 	c.response.Finish()
 	if h, ok := c.handler.(finisher); ok {
 		h.OnFinish(c)

@@ -139,7 +139,7 @@ func (c *Context) resetResponse() {
 			delete(h, k)
 		}
 	}
-	c.body = c.body[:0]
+	c.response.TruncateBody(0)
 }
 
 // wantsJSON reports whether errors should be answered with JSON: on API
@@ -173,6 +173,6 @@ func (c *Context) writeJSON(v any) error {
 		return err
 	}
 	c.response.Header().Set("Content-Type", "application/json; charset=utf-8")
-	c.body = append(c.body, data...)
+	c.response.Write(data)
 	return nil
 }

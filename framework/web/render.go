@@ -27,9 +27,9 @@ func (c *Context) Render(comp Component) {
 		c.lateCall("Render")
 		return
 	}
-	mark := len(c.body)
+	mark := c.response.BodyLen()
 	if err := comp.Render(c.Context(), c); err != nil {
-		c.body = c.body[:mark]
+		c.response.TruncateBody(mark)
 		c.Fail(&HTTPError{Status: http.StatusInternalServerError, Err: errorf("render: %w", err)})
 		return
 	}
