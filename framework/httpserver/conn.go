@@ -49,6 +49,11 @@ type conn struct {
 
 	peerIP string // the peer's address, formatted once per connection
 
+	// drainMark is how many response bytes were still queued when the
+	// current idle deadline of phaseWriting was set: a client that took
+	// some of them since is reading, and gets another idle timeout.
+	drainMark int
+
 	// bodyReserved is what this connection's request body counts against
 	// Server.MaxBodyBytesInFlight, until its response is finished.
 	bodyReserved int64
@@ -106,6 +111,11 @@ func (c *conn) timedOut() {
 	case phaseIdle:
 		c.stream.Close(nil)
 	case phaseWriting:
+		if pending := c.stream.PendingWriteBytes(); pending < c.drainMark {
+			c.drainMark = pending // still reading, if slowly
+			c.setDeadline(c.srv.idleTimeout())
+			return
+		}
 		c.stream.Close(errors.New("httpserver: the client took none of the response within the idle timeout"))
 	case phaseHead, phaseBody:
 		c.fail(408, "request timed out")
@@ -345,7 +355,8 @@ func (c *conn) dispatch(req *Request) {
 // response queued at most, and a client that half-closes after its
 // request (its EOF is what the next head read would see) still gets all
 // of it. While the response drains the idle timeout runs: a client that
-// takes none of it for that long is dropped.
+// takes none of it for that long is dropped, one that keeps taking some
+// (a large download on a slow link) is not.
 func (c *conn) responseFinished(w *ResponseWriter, sent *concurrent.Future[struct{}]) {
 	c.resp = nil
 	c.releaseBody()
@@ -354,6 +365,7 @@ func (c *conn) responseFinished(w *ResponseWriter, sent *concurrent.Future[struc
 		return
 	}
 	c.phase = phaseWriting
+	c.drainMark = c.stream.PendingWriteBytes()
 	c.setDeadline(c.srv.idleTimeout())
 	sent.OnResult(func(struct{}, error) {
 		w.releaseOut() // the stream no longer refers to it

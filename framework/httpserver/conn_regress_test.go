@@ -579,3 +579,42 @@ func TestHeadLargerThanItsRoomAndEmptyBodies(t *testing.T) {
 		}
 	}
 }
+
+// A response that drains slowly but steadily is not cut off by the idle
+// timeout: the timeout bounds a client that takes none of its response
+// for that long, not a large download on a slow link. The client here
+// reads 12 MiB in paced sips for about three times the 200 ms idle
+// timeout. (Progress shows once the kernel wakes the writer, when about
+// half of its send buffer has drained, a few MiB on loopback; so a client
+// is "reading" for this rule if it takes that much per idle timeout: 15
+// KiB/s at the default 120 s.) One that takes nothing is still closed
+// (see TestEachPhaseHasItsOwnDeadline and the state table).
+func TestSlowButSteadyReaderGetsTheWholeResponse(t *testing.T) {
+	const size, sip = 12 << 20, 64 << 10
+	body := strings.Repeat("s", size)
+	addr, _, _ := serve(t, func(w *httpserver.ResponseWriter, r *httpserver.Request) {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.WriteString(body)
+		w.Finish()
+	}, func(s *httpserver.Server) { s.IdleTimeout = 200 * time.Millisecond })
+	c := dial(t, addr)
+	c.SetReadBuffer(sip)
+	io.WriteString(c, "GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, sip)
+	got, start := 0, time.Now()
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	for got < size {
+		n, err := io.ReadFull(resp.Body, buf[:min(sip, size-got)])
+		got += n
+		if err != nil {
+			t.Fatalf("after %.2f MiB of %d MiB read in sips over %v: %v (the server gave up on a client that was reading)",
+				float64(got)/(1<<20), size>>20, time.Since(start).Round(time.Millisecond), err)
+		}
+		time.Sleep(3 * time.Millisecond) // a slow link: the pace is the point here
+	}
+	t.Logf("%d MiB read in %v with a 200ms idle timeout", size>>20, time.Since(start).Round(time.Millisecond))
+}

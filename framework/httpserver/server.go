@@ -36,7 +36,8 @@ const (
 	DefaultBodyTimeout = 60 * time.Second
 	// DefaultIdleTimeout bounds how long a keep-alive connection may wait
 	// for its next request, and how long a finished response may wait in
-	// the stream's queue for a client that does not read it.
+	// the stream's queue for a client that reads none of it (a client that
+	// keeps reading, however slowly, is not cut off).
 	DefaultIdleTimeout = 120 * time.Second
 	// DefaultLingerTimeout bounds the close linger after an error
 	// response (see Server.LingerTimeout): long enough for the client to
