@@ -15,6 +15,7 @@
 //		if got := ws.ReadText(); got != "hello" {
 //			t.Fatalf("echo: %q", got)
 //		}
+//		ws.Close(websocket.CloseNormal, "")
 //		s.WaitFor(func() bool { return hub.Members() == 0 }, "the hub is empty")
 //	}
 //
