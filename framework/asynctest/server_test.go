@@ -173,8 +173,10 @@ func TestCleanupClosesServerThenLoop(t *testing.T) {
 		s.Get("/") // a keep-alive connection for cleanup to close
 		// Registered last, so it runs first: the server is still up.
 		ft.Cleanup(func() {
-			_, err := net.Dial("tcp", s.Addr)
-			closedFirst = err != nil
+			c, err := net.Dial("tcp", s.Addr)
+			if closedFirst = err != nil; !closedFirst {
+				c.Close()
+			}
 		})
 	})
 	if closedFirst {

@@ -68,7 +68,9 @@ func (s *Server) DialWebSocketOptions(path string, opts websocket.DialOptions) (
 	ws := &WSClient{t: s.t, loop: s.Loop, arrived: make(chan struct{}, 1), closed: make(chan struct{})}
 	opts.Handler = wsHandler{ws}
 	if opts.HandshakeTimeout == 0 {
-		opts.HandshakeTimeout = Watchdog
+		// Shorter than the Await's watchdog, so a stuck handshake
+		// reports as the dial's own timeout.
+		opts.HandshakeTimeout = Watchdog / 2
 	}
 	url := "ws://" + s.Addr + path
 	conn, err := Await(s.t, s.Loop, func() *concurrent.Future[*websocket.Conn] {
