@@ -21,13 +21,17 @@
 //
 // The correspondence: AsyncTestCase's io_loop is Start (a running loop,
 // stopped and closed at cleanup); AsyncHTTPTestCase's get_app, get_url and
-// fetch are StartApp (or StartAppFunc, ServeApp's shape for a program's
-// newApp; NewServer and Listen for a bare httpserver), Server.URL and
-// Client.Fetch; gen_test, which runs a coroutine to completion, is Await;
-// websocket_connect with read_message is Server.DialWebSocket and
-// WSClient.Read. Waiting for a condition has no Tornado helper; here
-// WaitFor polls it on the loop. Fetch does not follow redirects and keeps
-// no cookies (set Client.HTTPClient.Jar): a test sees each answer as sent.
+// fetch are StartApp (StartAppFunc for a program that builds its own
+// application, NewServer and Listen for a bare httpserver), Server.URL and
+// Client.Fetch; gen_test, which runs asynchronous code to completion, is
+// Await (any future: a coroutine's, an executor call's); websocket_connect
+// with read_message is Server.DialWebSocket and WSClient.Read. Two helpers
+// have no Tornado counterpart: WaitFor polls a condition on the loop, and
+// HangingAddr gives an address where a connect hangs, for timeout tests.
+// RawConn speaks bytes for what net/http's client hides (pipelining,
+// malformed requests, watching the server close). Fetch does not follow
+// redirects and keeps no cookies (set Client.HTTPClient.Jar): a test sees
+// each answer as sent.
 //
 // Every wait is bounded by Watchdog, so a hung loop or a server that never
 // answers fails the test with what it waited for rather than hanging it.
@@ -43,9 +47,10 @@
 // test goroutine only waits for their answer. Fetch, RawConn and Read run
 // on the test goroutine and touch nothing of the loop's. None of the
 // helpers may be called from the loop (a Do inside a callback would wait
-// for itself); t.Fatal inside a function run on the loop is reported as a
-// failure of the Do that ran it, but use t.Error there. A Server reports
-// to the test that started it; for subtests, use Server.With(t).
+// for itself). Use t.Error, not t.Fatal, inside a function run on the
+// loop: t.Fatal ends the loop's goroutine (Do reports it at once, but the
+// loop is gone). A Server reports to the test that started it; for
+// subtests, use Server.With(t).
 //
 // asynctest sits on top of the framework's layers (it serves web
 // Applications and dials WebSockets) and is imported by tests only. The
