@@ -27,9 +27,12 @@ import (
 // import only packages before it, so the stack runs one way:
 // concurrent ← ioloop ← iostream ← tcpserver ← httpserver ← web ←
 // websocket; only ioloop has per-OS or per-backend files
-// (checkPerOSFiles). looptest (a helper that starts a loop for tests) sits just
-// above ioloop and is for tests only (see importRules). A new package in
-// framework/ fails the test until it is placed here.
+// (checkPerOSFiles). Two packages are test kits, for tests only (see
+// importRules): looptest (starts a loop) sits just above ioloop, so the
+// low layers' own tests can use it; asynctest (Tornado's tornado.testing:
+// a loop, a server on a free port, a client) sits on top, since it serves
+// applications and dials WebSockets, and builds on looptest. A new package
+// in framework/ fails the test until it is placed here.
 var frameworkStack = []string{
 	"chat/framework/concurrent",
 	"chat/framework/ioloop",
@@ -39,6 +42,7 @@ var frameworkStack = []string{
 	"chat/framework/httpserver",
 	"chat/framework/web",
 	"chat/framework/websocket",
+	"chat/framework/asynctest",
 }
 
 // importRule restricts who may import dep directly. Patterns are import
@@ -59,8 +63,10 @@ var importRules = []importRule{
 		why: "SQLite is store's business"},
 	{dep: "github.com/gorilla/securecookie", scope: "chat/...", allowed: []string{"chat/framework/web"},
 		why: "web is the only user of securecookie"},
-	{dep: "chat/framework/ioloop/looptest", scope: "chat/...", allowed: nil,
-		why: "looptest is a test helper (it imports testing)"},
+	{dep: "chat/framework/ioloop/looptest", scope: "chat/...", allowed: []string{"chat/framework/asynctest"},
+		why: "looptest is a test helper (it imports testing); only the other test kit builds on it"},
+	{dep: "chat/framework/asynctest", scope: "chat/...", allowed: nil,
+		why: "asynctest is a test helper (it imports testing)"},
 }
 
 // depRule forbids the packages in from to depend, directly or through any
@@ -326,6 +332,7 @@ func todaysGraph() graph {
 		"chat/framework/httpserver":       {"chat/framework/ioloop", "chat/framework/iostream", "chat/framework/tcpserver", "net/http"},
 		"chat/framework/web":              {"chat/framework/httpserver", "github.com/gorilla/securecookie"},
 		"chat/framework/websocket":        {"chat/framework/httpserver", "chat/framework/tcpserver"},
+		"chat/framework/asynctest":        {"chat/framework/ioloop/looptest", "net/http", "testing"},
 		"chat/store":                      {"database/sql", "github.com/mattn/go-sqlite3"},
 		"chat/views":                      {"github.com/a-h/templ"},
 		"chat/cmd/chat":                   {"chat/framework/web", "chat/store", "chat/views", "syscall"},
@@ -341,6 +348,7 @@ func todaysTestImports() graph {
 	return graph{
 		"chat/framework/iostream":  {"chat/framework/tcpserver", "chat/framework/ioloop/looptest"},
 		"chat/framework/websocket": {"github.com/gorilla/websocket", "chat/framework/ioloop/looptest"},
+		"chat/framework/web":       {"chat/framework/asynctest"},
 	}
 }
 
@@ -386,6 +394,18 @@ func TestLayeringChecker(t *testing.T) {
 		{name: "securecookie outside web", edit: func(g, _ graph) {
 			g["chat/framework/websocket"] = append(g["chat/framework/websocket"], "github.com/gorilla/securecookie")
 		}, violations: []string{"chat/framework/websocket imports github.com/gorilla/securecookie"}},
+		{name: "asynctest imported by a program", edit: func(g, _ graph) {
+			g["chat/cmd/chat"] = append(g["chat/cmd/chat"], "chat/framework/asynctest")
+		}, violations: []string{"chat/cmd/chat imports chat/framework/asynctest: asynctest is a test helper"}},
+		{name: "looptest imported by a framework package other than asynctest", edit: func(g, _ graph) {
+			g["chat/framework/web"] = append(g["chat/framework/web"], "chat/framework/ioloop/looptest")
+		}, violations: []string{"chat/framework/web imports chat/framework/ioloop/looptest: looptest is a test helper"}},
+		{name: "a framework package importing asynctest", edit: func(g, _ graph) {
+			g["chat/framework/websocket"] = append(g["chat/framework/websocket"], "chat/framework/asynctest")
+		}, violations: []string{
+			"chat/framework/websocket imports chat/framework/asynctest: a framework package may import only the layers below it",
+			"chat/framework/websocket imports chat/framework/asynctest: asynctest is a test helper",
+		}},
 		{name: "looptest imported by a program", edit: func(g, _ graph) {
 			g["chat/cmd/chat"] = append(g["chat/cmd/chat"], "chat/framework/ioloop/looptest")
 		}, violations: []string{"chat/cmd/chat imports chat/framework/ioloop/looptest: looptest is a test helper"}},

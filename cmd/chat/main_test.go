@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,19 +10,23 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
+
+	"chat/framework/asynctest"
 )
 
-// chatProcess is the real binary running against a data directory.
+// chatProcess is the real binary running against a data directory, with a
+// client pointed at it.
 type chatProcess struct {
+	*asynctest.Client
 	cmd        *exec.Cmd
-	url        string
 	stdoutDone <-chan string
 }
 
 // startChat builds nothing: it runs the test binary itself as the server
 // (TestMain dispatches on CHAT_TEST_RUN), which keeps the test fast and
-// exercises main's real code path: flags, data directory, store, loop.
+// exercises main's real code path: flags, data directory, store, admin
+// account, loop, signals. What the application serves is tested in
+// process, on the kit (app_test.go); this is what only the process shows.
 func startChat(t *testing.T, dataDir string) *chatProcess {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-addr", "127.0.0.1:0", "-data", dataDir)
@@ -46,20 +49,16 @@ func startChat(t *testing.T, dataDir string) *chatProcess {
 	}()
 	out := make(chan string, 1)
 	go func() { b, _ := io.ReadAll(stdout); out <- string(b) }()
-	p := &chatProcess{cmd: cmd}
-	select {
-	case p.url = <-urls:
-	case <-time.After(30 * time.Second):
-		t.Fatal("chat did not report its address")
-	}
-	p.stdoutDone = out
-	return p
+	url := asynctest.Wait(t, urls, "chat reporting its address")
+	return &chatProcess{Client: asynctest.NewClient(t, url), cmd: cmd, stdoutDone: out}
 }
 
+// stop sends SIGTERM, as a platform stops the server, and returns what it
+// printed on stdout; it must exit cleanly.
 func (p *chatProcess) stop(t *testing.T) string {
 	t.Helper()
 	p.cmd.Process.Signal(syscall.SIGTERM)
-	stdout := <-p.stdoutDone
+	stdout := asynctest.Wait(t, p.stdoutDone, "chat exiting after SIGTERM")
 	if err := p.cmd.Wait(); err != nil {
 		t.Fatalf("chat exited with %v after SIGTERM", err)
 	}
@@ -77,31 +76,19 @@ func TestMain(m *testing.M) {
 func TestFirstStartCreatesAdminAndSecretsOnce(t *testing.T) {
 	dataDir := filepath.Join(t.TempDir(), "data")
 	first := startChat(t, dataDir)
-	resp, err := http.Get(first.url)
-	if err != nil {
-		t.Fatal(err)
+	if home := first.Get("/"); home.Status != 200 || !strings.Contains(home.Body, "Chat on one event loop") {
+		t.Fatalf("home page: %d\n%s", home.Status, home.Body)
 	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(page), "Chat on one event loop") {
-		t.Fatalf("home page: %d\n%s", resp.StatusCode, page)
-	}
-	css := regexp.MustCompile(`href="(/static/css/app\.css\?v=[0-9a-f]+)"`).FindStringSubmatch(string(page))
-	if css == nil {
-		t.Fatalf("home page links no versioned stylesheet:\n%s", page)
-	}
-	resp, err = http.Get(strings.TrimSuffix(first.url, "/") + css[1])
-	if err != nil || resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Cache-Control"), "immutable") {
-		t.Fatalf("stylesheet: %v %v", resp.Status, resp.Header)
-	}
-	resp.Body.Close()
 	out := first.stop(t)
 	if !regexp.MustCompile(`user:\s+admin\s+password:\s+\S{20,}`).MatchString(out) {
 		t.Fatalf("first start did not print the admin credentials:\n%s", out)
 	}
 	secrets, err := os.Stat(filepath.Join(dataDir, "secrets.json"))
-	if err != nil || secrets.Mode().Perm() != 0o600 {
-		t.Fatalf("secrets.json: %v, mode %v; want mode 0600", err, secrets.Mode())
+	if err != nil {
+		t.Fatalf("secrets.json: %v", err)
+	}
+	if secrets.Mode().Perm() != 0o600 {
+		t.Fatalf("secrets.json has mode %v; want 0600", secrets.Mode().Perm())
 	}
 
 	second := startChat(t, dataDir)

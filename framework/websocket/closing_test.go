@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"chat/framework/asynctest"
 	"chat/framework/httpserver"
 	"chat/framework/ioloop/looptest"
 	"chat/framework/websocket"
@@ -45,19 +46,9 @@ func (s *scripted) OnClose(c *websocket.Conn, code int, reason string) {
 
 func startScripted(t *testing.T, h websocket.Handler, opts *websocket.Options) string {
 	t.Helper()
-	l := looptest.Start(t)
-	srv := &httpserver.Server{Loop: l, Handler: httpserver.HandlerFunc(func(w *httpserver.ResponseWriter, r *httpserver.Request) {
+	return asynctest.NewServer(t, httpserver.HandlerFunc(func(w *httpserver.ResponseWriter, r *httpserver.Request) {
 		websocket.Upgrade(w, r, h, opts)
-	})}
-	var addr net.Addr
-	looptest.Do(t, l, func() {
-		var err error
-		if addr, err = srv.Listen("127.0.0.1:0"); err != nil {
-			t.Fatal(err)
-		}
-	})
-	t.Cleanup(func() { l.AddCallback(srv.Close) })
-	return addr.String()
+	})).Addr
 }
 
 // readClose reads the next frame, which must be a close frame, and returns

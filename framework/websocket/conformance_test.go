@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"chat/framework/asynctest"
 	"chat/framework/httpserver"
-	"chat/framework/ioloop/looptest"
 	"chat/framework/websocket"
 )
 
@@ -36,18 +36,9 @@ func (echo) OnClose(*websocket.Conn, int, string) {}
 // startEchoServer serves the echo at /ws and returns its host:port.
 func startEchoServer(t testing.TB, opts websocket.Options) string {
 	t.Helper()
-	l := looptest.Start(t)
-	srv := &httpserver.Server{Loop: l, Handler: httpserver.HandlerFunc(func(w *httpserver.ResponseWriter, r *httpserver.Request) {
+	return asynctest.NewServer(t, httpserver.HandlerFunc(func(w *httpserver.ResponseWriter, r *httpserver.Request) {
 		websocket.Upgrade(w, r, echo{}, &opts)
-	})}
-	var addr net.Addr
-	var err error
-	looptest.Do(t, l, func() { addr, err = srv.Listen("127.0.0.1:0") })
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.AddCallback(srv.Close) })
-	return addr.String()
+	})).Addr
 }
 
 // rawClient speaks frames byte by byte.

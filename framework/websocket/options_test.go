@@ -1,14 +1,13 @@
 package websocket_test
 
 import (
-	"net"
 	"testing"
 	"time"
 
 	gorilla "github.com/gorilla/websocket"
 
+	"chat/framework/asynctest"
 	"chat/framework/httpserver"
-	"chat/framework/ioloop/looptest"
 	"chat/framework/websocket"
 )
 
@@ -61,29 +60,20 @@ func TestCopiedOptionsUseTheirOwnValues(t *testing.T) {
 			original := tc.original
 			var copied websocket.Options
 			optsFor := map[string]*websocket.Options{"/original": &original, "/copy": &copied}
-			l := looptest.Start(t)
-			srv := &httpserver.Server{Loop: l, Handler: httpserver.HandlerFunc(func(w *httpserver.ResponseWriter, r *httpserver.Request) {
+			s := asynctest.NewServer(t, httpserver.HandlerFunc(func(w *httpserver.ResponseWriter, r *httpserver.Request) {
 				websocket.Upgrade(w, r, echo{}, optsFor[r.Path])
-			})}
-			var addr net.Addr
-			looptest.Do(t, l, func() {
-				var err error
-				if addr, err = srv.Listen("127.0.0.1:0"); err != nil {
-					t.Fatal(err)
-				}
-			})
-			t.Cleanup(func() { l.AddCallback(srv.Close) })
-			if tc.followsChange(t, addr.String(), "/original") {
+			}))
+			if tc.followsChange(t, s.Addr, "/original") {
 				t.Fatal("the original follows the change before it was made")
 			}
-			looptest.Do(t, l, func() { // copied after use, as a caller would
+			s.Do(func() { // copied after use, as a caller would
 				copied = original
 				tc.change(&copied)
 			})
-			if !tc.followsChange(t, addr.String(), "/copy") {
+			if !tc.followsChange(t, s.Addr, "/copy") {
 				t.Errorf("a connection upgraded with the changed copy did not follow the change")
 			}
-			if tc.followsChange(t, addr.String(), "/original") {
+			if tc.followsChange(t, s.Addr, "/original") {
 				t.Errorf("the original follows the change made to its copy")
 			}
 		})

@@ -11,6 +11,7 @@ import (
 
 	gorilla "github.com/gorilla/websocket"
 
+	"chat/framework/asynctest"
 	"chat/framework/httpserver"
 	"chat/framework/ioloop/looptest"
 	"chat/framework/websocket"
@@ -59,19 +60,9 @@ func (b *burst) OnClose(c *websocket.Conn, code int, reason string)  { b.closed 
 
 func startBurstServer(t *testing.T, b *burst, opts *websocket.Options) string {
 	t.Helper()
-	l := looptest.Start(t)
-	srv := &httpserver.Server{Loop: l, Handler: httpserver.HandlerFunc(func(w *httpserver.ResponseWriter, r *httpserver.Request) {
+	return asynctest.NewServer(t, httpserver.HandlerFunc(func(w *httpserver.ResponseWriter, r *httpserver.Request) {
 		websocket.Upgrade(w, r, b, opts)
-	})}
-	var addr net.Addr
-	looptest.Do(t, l, func() {
-		var err error
-		if addr, err = srv.Listen("127.0.0.1:0"); err != nil {
-			t.Fatal(err)
-		}
-	})
-	t.Cleanup(func() { l.AddCallback(srv.Close) })
-	return addr.String()
+	})).Addr
 }
 
 func randomMessages(n, size int) [][]byte {

@@ -1,6 +1,3 @@
-// Package looptest starts event loops for tests: each test gets a running
-// loop on its own goroutine, stopped and closed when the test ends, and
-// helpers to run code on it and wait for futures without sleeping.
 package looptest
 
 import (
