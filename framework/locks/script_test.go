@@ -140,3 +140,5 @@ func recordPanic(s *script, fn func()) {
 	}()
 	fn()
 }
+
+func errorsIsTimeout(err error) bool { return errors.Is(err, concurrent.ErrTimeout) }
