@@ -109,7 +109,7 @@ func ExampleCondition() {
 		loop.CallLater(time.Millisecond, func() {
 			inbox = append(inbox, "hello")
 			fmt.Println("woke", news.NotifyAll())
-			news.Wait(5*time.Millisecond).OnResult(func(notified bool, _ error) {
+			news.Wait(5 * time.Millisecond).OnResult(func(notified bool, _ error) {
 				fmt.Println("more news:", notified)
 				loop.Stop()
 			})
