@@ -30,8 +30,8 @@ import (
 // (checkPerOSFiles). looptest (a helper that starts a loop for tests) sits just
 // above ioloop and is for tests only (see importRules). locks and queues
 // (tornado.locks, tornado.queues) need only Future and the loop's timers,
-// so they sit just above ioloop too, queues above locks (Join waits on an
-// Event); every layer from iostream up may use them, nothing below may. A
+// so they sit just above ioloop too, queues above locks (its waits are
+// locks.Waiters); every layer from iostream up may use them, nothing below may. A
 // new package in framework/ fails the test until it is placed here.
 var frameworkStack = []string{
 	"chat/framework/concurrent",

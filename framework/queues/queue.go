@@ -40,7 +40,7 @@ type Queue[T any] struct {
 	getters    *locks.Waiters[T]        // consumers waiting for an item; only while items is empty
 	putters    *locks.Waiters[struct{}] // producers waiting for room; only while items is full
 	unfinished int                      // items put and not yet marked TaskDone
-	finished   *locks.Event             // set while unfinished is 0
+	joiners    *locks.Waiters[struct{}] // Joins waiting for unfinished to reach 0
 	loop       *ioloop.Loop
 }
 
@@ -84,14 +84,13 @@ func newQueue[T any](loop *ioloop.Loop, maxsize int, items store[T]) *Queue[T] {
 		panic(fmt.Sprintf("queues: maxsize %d: every queue needs a bound of at least 1", maxsize))
 	}
 	q := &Queue[T]{
-		maxsize:  maxsize,
-		items:    items,
-		getters:  locks.NewWaiters[T](loop, "queues: Queue.Get"),
-		putters:  locks.NewWaiters[struct{}](loop, "queues: Queue.Put"),
-		finished: locks.NewEvent(loop),
-		loop:     loop,
+		maxsize: maxsize,
+		items:   items,
+		getters: locks.NewWaiters[T](loop, "queues: Queue.Get"),
+		putters: locks.NewWaiters[struct{}](loop, "queues: Queue.Put"),
+		joiners: locks.NewWaiters[struct{}](loop, "queues: Queue.Join"),
+		loop:    loop,
 	}
-	q.finished.Set()
 	return q
 }
 
@@ -150,7 +149,6 @@ func (q *Queue[T]) PutNowait(v T) error {
 // stores it. The caller has checked there is room.
 func (q *Queue[T]) add(v T) {
 	q.unfinished++
-	q.finished.Clear()
 	if !q.getters.WakeOne(v) {
 		q.items.push(v)
 	}
@@ -192,7 +190,7 @@ func (q *Queue[T]) TaskDone() {
 	}
 	q.unfinished--
 	if q.unfinished == 0 {
-		q.finished.Set()
+		q.joiners.WakeAll(struct{}{})
 	}
 }
 
@@ -201,7 +199,12 @@ func (q *Queue[T]) Unfinished() int { return q.unfinished }
 
 // Join returns a future that resolves once every item put has been marked
 // TaskDone: at once if none is unfinished. It fails with an error matching
-// concurrent.ErrTimeout if timeout passes first (0 waits forever).
+// concurrent.ErrTimeout if timeout passes first (0 waits forever);
+// cancelling it withdraws the wait.
 func (q *Queue[T]) Join(timeout time.Duration) *concurrent.Future[struct{}] {
-	return q.finished.Wait(timeout)
+	q.loop.AssertOnLoop()
+	if q.unfinished == 0 {
+		return concurrent.Resolved(struct{}{})
+	}
+	return q.joiners.Wait(timeout)
 }
