@@ -120,3 +120,26 @@ func ExampleCondition() {
 	// woke 1
 	// more news: false
 }
+
+// Waiters parks requests of one's own: here long polls waiting for the
+// next chat message. Each poll leaves the line when it is answered, times
+// out or is cancelled, so a message goes only to polls still waiting.
+func ExampleWaiters() {
+	runOnLoop(func(loop *ioloop.Loop) {
+		polls := locks.NewWaiters[string](loop, "chat: long poll")
+		polls.Wait(0).OnResult(func(msg string, err error) { fmt.Println("poll 1:", msg, err) })
+		gone := polls.Wait(0)
+		gone.OnResult(func(msg string, err error) { fmt.Println("poll 2:", err) })
+		polls.Wait(time.Millisecond).OnResult(func(msg string, err error) {
+			fmt.Println("poll 3:", err)
+			fmt.Println("woken:", polls.WakeAll("hello"))
+			loop.Stop()
+		})
+		gone.Cancel() // the client went away
+	})
+	// Output:
+	// poll 2: future cancelled
+	// poll 3: chat: long poll: not woken within 1ms: future timed out
+	// poll 1: hello <nil>
+	// woken: 1
+}
