@@ -1,7 +1,5 @@
 package queues
 
-import "container/heap"
-
 // fifo is a ring buffer that grows by doubling; the queue's bound caps it.
 type fifo[T any] struct {
 	buf   []T
@@ -55,30 +53,60 @@ func (l *lifo[T]) pop() T {
 	return v
 }
 
-// priority is a binary min-heap ordered by less.
+// priority is a binary min-heap ordered by less. It sifts by hand rather
+// than through container/heap, whose Push and Pop take an any and would
+// allocate a box for every item that is not a pointer.
 type priority[T any] struct {
 	less  func(a, b T) bool
 	items []T
 }
 
 func (p *priority[T]) len() int { return len(p.items) }
-func (p *priority[T]) push(v T) { heap.Push((*heapOf[T])(p), v) }
-func (p *priority[T]) pop() T   { return heap.Pop((*heapOf[T])(p)).(T) }
 
-// heapOf gives priority the container/heap interface without exporting
-// the methods on priority itself.
-type heapOf[T any] priority[T]
+func (p *priority[T]) push(v T) {
+	p.items = append(p.items, v)
+	p.up(len(p.items) - 1)
+}
 
-func (h *heapOf[T]) Len() int           { return len(h.items) }
-func (h *heapOf[T]) Less(i, j int) bool { return h.less(h.items[i], h.items[j]) }
-func (h *heapOf[T]) Swap(i, j int)      { h.items[i], h.items[j] = h.items[j], h.items[i] }
-func (h *heapOf[T]) Push(x any)         { h.items = append(h.items, x.(T)) }
-
-func (h *heapOf[T]) Pop() any {
+func (p *priority[T]) pop() T {
 	var zero T
-	last := len(h.items) - 1
-	v := h.items[last]
-	h.items[last] = zero
-	h.items = h.items[:last]
-	return v
+	top := p.items[0]
+	last := len(p.items) - 1
+	p.items[0] = p.items[last]
+	p.items[last] = zero
+	p.items = p.items[:last]
+	if last > 0 {
+		p.down(0)
+	}
+	return top
+}
+
+// up moves the item at i towards the root until its parent is not larger.
+func (p *priority[T]) up(i int) {
+	for i > 0 {
+		parent := (i - 1) / 2
+		if !p.less(p.items[i], p.items[parent]) {
+			return
+		}
+		p.items[i], p.items[parent] = p.items[parent], p.items[i]
+		i = parent
+	}
+}
+
+// down moves the item at i towards the leaves until no child is smaller.
+func (p *priority[T]) down(i int) {
+	n := len(p.items)
+	for {
+		smallest := i
+		for _, child := range [2]int{2*i + 1, 2*i + 2} {
+			if child < n && p.less(p.items[child], p.items[smallest]) {
+				smallest = child
+			}
+		}
+		if smallest == i {
+			return
+		}
+		p.items[i], p.items[smallest] = p.items[smallest], p.items[i]
+		i = smallest
+	}
 }
