@@ -20,10 +20,18 @@
 // waiters at once: a waiter that timed out or was cancelled never consumes
 // a later Set, Notify or Release, which goes to the next waiter instead, and
 // a waiter that is woken cancels its timer. Waiters are served first in,
-// first out. Releasing an unlocked Lock, or a BoundedSemaphore more times
-// than it was acquired, is a bug in the caller and panics. Waiters, the FIFO
-// of parked futures underneath every primitive, is exported for code that
-// parks requests of its own.
+// first out. Releasing an unlocked Lock, or a semaphore made by
+// NewBoundedSemaphore more times than it was acquired, is a bug in the
+// caller and panics. Waiters, the FIFO of parked futures underneath every
+// primitive, is exported for code that parks requests of its own.
+//
+// Giving up is the waiter's job. A wait ends early only through its own
+// future: a timeout, or Cancel. Code that stops waiting any other way (a
+// coroutine ended while it awaits an Acquire, a request whose client went
+// away) must Cancel the future it was given, or the wait stays in line and
+// is later granted a lock or permit that nobody will release. Once a wait's
+// future has resolved without error, the grant is the caller's and Cancel
+// does nothing. Waits still pending when the loop stops stay pending.
 //
 // Goroutines: everything in this package is loop-only. Create the
 // primitives anywhere, but call their methods, and handle the futures they

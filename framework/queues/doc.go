@@ -22,6 +22,12 @@
 // consumers are served first in, first out; the waits are built on
 // locks.Waiters.
 //
+// Giving up is the waiter's job: a consumer that stops waiting any other
+// way than through its future (a coroutine ended while it awaits a Get)
+// must Cancel the future, or the next item is handed to it and lost with
+// it. Once a Get's future has resolved, the item is the caller's; once a
+// Put's has, the item is in the queue.
+//
 // Goroutines: everything in this package is loop-only. Create a queue
 // anywhere, but call its methods, and handle the futures they return, on
 // the loop goroutine only; another goroutine (an executor worker) reaches
