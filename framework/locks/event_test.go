@@ -33,6 +33,9 @@ func TestEvent(t *testing.T) {
 		{name: "clear with waiters x cancel, then set: the others wake",
 			steps: []string{"wait A 5s", "wait B", "cancel A", "set"},
 			log:   []string{"A cancelled", "B ok"}, state: "set=true waiting=0"},
+		{name: "a woken waiter that cancels a later one: that one is skipped, the rest wake",
+			steps: []string{"waitcancel A B", "wait B", "wait C", "set"},
+			log:   []string{"A ok", "B cancelled", "C ok"}, state: "set=true waiting=0"},
 		{name: "a waiter that clears and waits again when woken waits for the next set",
 			steps: []string{"rewait A", "wait B", "set"},
 			log:   []string{"A ok", "B ok"}, state: "set=false waiting=1"},
@@ -53,6 +56,10 @@ func TestEvent(t *testing.T) {
 						event.Clear()
 						track(s, args[0]+"2", event.Wait(0))
 					})
+				case "waitcancel": // wait as NAME; when woken, cancel OTHER
+					fut := event.Wait(0)
+					track(s, args[0], fut)
+					fut.OnResult(func(struct{}, error) { s.cancels[args[1]]() })
 				case "set":
 					event.Set()
 				case "clear":

@@ -52,6 +52,12 @@ func TestLock(t *testing.T) {
 		{name: "cancel after the lock was granted does nothing",
 			steps: []string{"acquire A", "cancel A"},
 			log:   []string{"A ok", "A not cancelled"}, state: "locked=true waiting=0"},
+		{name: "a holder that releases as soon as it is granted passes the lock on",
+			steps: []string{"acquire A", "acquirerelease B", "acquire C", "release"},
+			log:   []string{"A ok", "B ok", "C ok"}, state: "locked=true waiting=0"},
+		{name: "and with nobody waiting, the lock ends free",
+			steps: []string{"acquire A", "acquirerelease B", "release"},
+			log:   []string{"A ok", "B ok"}, state: "locked=false waiting=0"},
 		{name: "negative timeout on a locked lock fails at once",
 			steps: []string{"acquire A", "acquire B -1ms"},
 			log:   []string{"A ok", "B timeout"}, state: "locked=true waiting=0"},
@@ -67,6 +73,14 @@ func TestLock(t *testing.T) {
 					lock = locks.NewLock(s.loop)
 				case "acquire":
 					track(s, args[0], lock.Acquire(timeoutArg(t, args, 1)))
+				case "acquirerelease": // acquire as NAME, release when granted
+					fut := lock.Acquire(0)
+					track(s, args[0], fut)
+					fut.OnResult(func(_ struct{}, err error) {
+						if err == nil {
+							lock.Release()
+						}
+					})
 				case "release":
 					recordPanic(s, lock.Release)
 				default:
