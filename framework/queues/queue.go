@@ -24,9 +24,9 @@ var ErrQueueEmpty = errors.New("queues: queue is empty")
 // out.
 //
 // Hand-off: a Put with consumers waiting gives its item straight to the
-// oldest one, and a Get from a full queue takes the oldest waiting
-// producer's item in at once, so an item is always either in the queue or
-// in exactly one resolved Get future. A Get that timed out or was cancelled
+// oldest one, and a Get that makes room in a full queue takes the oldest
+// waiting producer's item in at once, so an item that was put is always
+// either in the queue or in exactly one resolved Get future. A Get that timed out or was cancelled
 // has left the line and never receives an item; the item stays in the
 // queue for the next Get.
 //
