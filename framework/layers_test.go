@@ -31,12 +31,18 @@ import (
 // importRules): looptest (starts a loop) sits just above ioloop, so the
 // low layers' own tests can use it; asynctest (Tornado's tornado.testing:
 // a loop, a server on a free port, a client) sits on top, since it serves
-// applications and dials WebSockets, and builds on looptest. A new package
-// in framework/ fails the test until it is placed here.
+// applications and dials WebSockets, and builds on looptest. locks and
+// queues (tornado.locks, tornado.queues) need only Future and the loop's
+// timers, so they sit just above ioloop too, queues above locks (its
+// waits are locks.Waiters); every layer from iostream up may use them,
+// nothing below may. A new package in framework/ fails the test until it
+// is placed here.
 var frameworkStack = []string{
 	"chat/framework/concurrent",
 	"chat/framework/ioloop",
 	"chat/framework/ioloop/looptest",
+	"chat/framework/locks",
+	"chat/framework/queues",
 	"chat/framework/iostream",
 	"chat/framework/tcpserver",
 	"chat/framework/httpserver",
@@ -327,6 +333,8 @@ func todaysGraph() graph {
 		"chat/framework/concurrent":       {"errors", "time"},
 		"chat/framework/ioloop":           {"chat/framework/concurrent", "golang.org/x/sys/unix", "syscall"},
 		"chat/framework/ioloop/looptest":  {"chat/framework/concurrent", "chat/framework/ioloop", "testing"},
+		"chat/framework/locks":            {"chat/framework/concurrent", "chat/framework/ioloop"},
+		"chat/framework/queues":           {"chat/framework/concurrent", "chat/framework/ioloop", "chat/framework/locks"},
 		"chat/framework/iostream":         {"chat/framework/concurrent", "chat/framework/ioloop"},
 		"chat/framework/tcpserver":        {"chat/framework/ioloop", "chat/framework/iostream"},
 		"chat/framework/httpserver":       {"chat/framework/ioloop", "chat/framework/iostream", "chat/framework/tcpserver", "net/http"},
@@ -373,6 +381,15 @@ func TestLayeringChecker(t *testing.T) {
 		{name: "concurrent importing ioloop", edit: func(g, _ graph) {
 			g["chat/framework/concurrent"] = append(g["chat/framework/concurrent"], "chat/framework/ioloop")
 		}, violations: []string{"chat/framework/concurrent imports chat/framework/ioloop"}},
+		{name: "ioloop importing locks, which is above it", edit: func(g, _ graph) {
+			g["chat/framework/ioloop"] = append(g["chat/framework/ioloop"], "chat/framework/locks")
+		}, violations: []string{"chat/framework/ioloop imports chat/framework/locks"}},
+		{name: "locks importing queues", edit: func(g, _ graph) {
+			g["chat/framework/locks"] = append(g["chat/framework/locks"], "chat/framework/queues")
+		}, violations: []string{"chat/framework/locks imports chat/framework/queues"}},
+		{name: "websocket may import queues", edit: func(g, _ graph) {
+			g["chat/framework/websocket"] = append(g["chat/framework/websocket"], "chat/framework/queues")
+		}},
 		{name: "a framework package not in the stack", edit: func(g, _ graph) {
 			g["chat/framework/pubsub"] = []string{"chat/framework/ioloop"}
 		}, violations: []string{"chat/framework/pubsub is not in frameworkStack"}},
