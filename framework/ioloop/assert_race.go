@@ -5,7 +5,8 @@ package ioloop
 import "fmt"
 
 // AssertOnLoop panics when called off the loop goroutine while the loop is
-// running. It is active only in -race builds (which CI always uses), where
+// running, except on the goroutine of a coroutine while it holds the
+// loop's turn (see Go). It is active only in -race builds (which CI always uses), where
 // finding the current goroutine's id costs about a microsecond; in normal
 // builds it compiles to nothing.
 func (l *Loop) AssertOnLoop() {
@@ -13,7 +14,7 @@ func (l *Loop) AssertOnLoop() {
 	if owner == 0 {
 		return // not running: setup before Run and teardown after are single-goroutine
 	}
-	if id := goroutineID(); id != owner {
+	if id := goroutineID(); id != owner && id != l.turnGoroutine.Load() {
 		panic(fmt.Sprintf("ioloop: loop-only method called from goroutine %d; the loop runs on goroutine %d", id, owner))
 	}
 }

@@ -64,8 +64,9 @@ func (o Options) withDefaults() Options {
 //   - closed: after Close, for good. Close stops a running loop and waits
 //     for Run to return, so `go loop.Run(); defer loop.Close()` is a
 //     complete shutdown (a deferred Stop before it is harmless). It then
-//     closes every connection and listener still registered (their
-//     handlers are not called), drops pending timers and queued callbacks,
+//     ends the coroutines still suspended (their pending Await never
+//     returns; their deferred calls run), closes every connection and
+//     listener still registered (their handlers are not called), drops pending timers and queued callbacks,
 //     stops the executors' workers (after the jobs they hold finish) and
 //     releases the poller. Afterwards Run returns ErrLoopClosed and
 //     AddCallback drops its callback, counted in Stats.DroppedCallbacks,
@@ -93,7 +94,9 @@ type Loop struct {
 	executors     []*Executor
 	stats         statsRecorder
 	openConns     atomic.Int64
-	locals        map[any]any // loop-owned: see Local
+	locals        map[any]any      // loop-owned: see Local
+	coroutines    map[*Co]struct{} // turn-owned: live coroutines, ended by Close
+	turnGoroutine atomic.Uint64    // the coroutine goroutine holding the turn; -race builds only
 
 	// lifeMu guards the lifecycle: the running and closed flags change
 	// under it, and runDone is closed when the current Run returns.
@@ -386,10 +389,14 @@ func FuncName(fn any) string {
 // progress, Close stops it and waits for it to return. It then closes the
 // connections and listeners still registered, drops pending timers and
 // queued callbacks, stops the executors' workers (waiting for the jobs in
-// hand) and releases the poller. Safe from any goroutine except the loop
-// goroutine itself, where it would wait for its own return: there it
-// returns an error and does nothing (call Stop, and Close after Run
-// returns). Closing twice is harmless.
+// hand) and releases the poller. Before all that it ends the coroutines
+// still suspended (see Go), waiting for each goroutine's deferred calls.
+// Safe from any goroutine except the loop goroutine itself, where it
+// would wait for its own return: there it returns an error and does
+// nothing (call Stop, and Close after Run returns). The same holds for a
+// coroutine, which holds the loop's turn: it must not call Close (in
+// -race builds Close detects it and returns the error; otherwise it
+// deadlocks). Closing twice is harmless.
 func (l *Loop) Close() error {
 	if !l.stopForClose() {
 		return errors.New("ioloop: Close called on the loop goroutine; call Stop, then Close after Run returns")
@@ -410,7 +417,9 @@ func (l *Loop) Close() error {
 	close(l.closedCh)
 
 	// Run has returned and cannot start again: the loop-owned state is
-	// this goroutine's now.
+	// this goroutine's now. Suspended coroutines go first, so that their
+	// deferred calls still find their connections and timers in place.
+	l.endCoroutines()
 	l.poller.closeRegistered()
 	for _, t := range l.timers {
 		t.index, t.fn = -1, nil
@@ -436,7 +445,7 @@ func (l *Loop) stopForClose() bool {
 			l.lifeMu.Unlock()
 			return true
 		}
-		if l.loopGoroutine.Load() == goroutineID() {
+		if id := goroutineID(); l.loopGoroutine.Load() == id || l.turnHolder() == id {
 			l.lifeMu.Unlock()
 			return false
 		}

@@ -25,7 +25,7 @@ type Stats struct {
 	CallbacksRun uint64 // callbacks run since New
 	TimersRun    uint64 // timers fired since New
 	IOEvents     uint64 // I/O readiness events dispatched since New
-	Panics       uint64 // callbacks that panicked (and were recovered)
+	Panics       uint64 // callbacks and coroutines that panicked (and were recovered)
 
 	// Loop lag: how late work ran compared with when it became due, over
 	// the last lagSamples samples: a batch of callbacks from when its first
@@ -53,6 +53,7 @@ type Stats struct {
 	DroppedCallbacks uint64
 
 	OpenConns     int // connections registered with the loop
+	Coroutines    int // live coroutines (started by Go, not yet ended): one goroutine each
 	Executors     []ExecutorStats
 	SlowCallbacks []SlowCallback // most recent last
 }
@@ -77,6 +78,7 @@ type statsRecorder struct {
 	ioEvents     atomic.Uint64
 	panics       atomic.Uint64
 	timers       atomic.Int64 // pending timers; the heap is loop-owned
+	coroutines   atomic.Int64 // live coroutines; the set is loop-owned
 	// droppedCallbacks counts callbacks added after Close, or still queued
 	// when it ran.
 	droppedCallbacks atomic.Uint64
@@ -149,6 +151,7 @@ func (l *Loop) Stats() Stats {
 		IOEvents:         s.ioEvents.Load(),
 		Panics:           s.panics.Load(),
 		OpenConns:        int(l.openConns.Load()),
+		Coroutines:       int(s.coroutines.Load()),
 		PendingTimers:    int(s.timers.Load()),
 		DroppedCallbacks: s.droppedCallbacks.Load(),
 	}
