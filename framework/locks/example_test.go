@@ -143,3 +143,32 @@ func ExampleWaiters() {
 	// poll 1: hello <nil>
 	// woken: 1
 }
+
+// The same withdrawals as coroutines: acquire, read, await the slow step,
+// write, release, as straight-line code. The deferred Release cannot be
+// forgotten on an early return.
+func ExampleLock_coroutines() {
+	runOnLoop(func(loop *ioloop.Loop) {
+		lock := locks.NewLock(loop)
+		balance := 100
+		withdraw := func(who string, amount int) *concurrent.Future[struct{}] {
+			return ioloop.Go(loop, func(co *ioloop.Co) (struct{}, error) {
+				if _, err := ioloop.Await(co, lock.Acquire(time.Second)); err != nil {
+					return struct{}{}, err
+				}
+				defer lock.Release()
+				read := balance
+				if err := ioloop.Sleep(co, time.Millisecond); err != nil { // the slow step
+					return struct{}{}, err
+				}
+				balance = read - amount
+				fmt.Println(who, "leaves", balance)
+				return struct{}{}, nil
+			})
+		}
+		concurrent.All(withdraw("alice", 30), withdraw("bob", 50)).OnResult(func([]struct{}, error) { loop.Stop() })
+	})
+	// Output:
+	// alice leaves 70
+	// bob leaves 20
+}

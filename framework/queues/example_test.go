@@ -101,3 +101,41 @@ func ExampleNewPriorityQueue() {
 	// 2 1
 	// 3 3
 }
+
+// The same producer and consumer as coroutines (ioloop.Go): each reads as
+// the sequential loop it is, and every Await hands the loop to the other.
+func ExampleQueue_coroutines() {
+	runOnLoop(func(loop *ioloop.Loop) {
+		q := queues.NewQueue[string](loop, 2)
+		ioloop.Go(loop, func(co *ioloop.Co) (struct{}, error) {
+			for {
+				item, err := ioloop.Await(co, q.Get(0))
+				if err != nil {
+					return struct{}{}, err
+				}
+				ioloop.Sleep(co, time.Millisecond) // slow work
+				fmt.Println("consumed", item)
+				q.TaskDone()
+			}
+		})
+		ioloop.Go(loop, func(co *ioloop.Co) (struct{}, error) {
+			defer loop.Stop()
+			for i := 1; i <= 4; i++ {
+				if _, err := ioloop.Await(co, q.Put(fmt.Sprint("job ", i), time.Second)); err != nil {
+					return struct{}{}, err
+				}
+			}
+			fmt.Println("all produced")
+			_, err := ioloop.Await(co, q.Join(time.Second))
+			fmt.Println("all done", err)
+			return struct{}{}, err
+		})
+	})
+	// Output:
+	// consumed job 1
+	// all produced
+	// consumed job 2
+	// consumed job 3
+	// consumed job 4
+	// all done <nil>
+}
