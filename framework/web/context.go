@@ -21,12 +21,13 @@ import (
 type requestState uint8
 
 const (
-	stateCreated   requestState = iota // routed; XSRF check pending
-	statePreparing                     // Prepare is running
-	stateHandling                      // the HTTP method runs, or its async work is pending
-	stateFinished                      // Finish ran; OnFinish has been called
-	stateAborted                       // finished by the framework for the handler (continuation panic, handler timeout)
-	stateClosed                        // the client left first; OnConnectionClose has been called
+	stateCreated        requestState = iota // routed; XSRF check pending
+	statePreparing                          // Prepare is running
+	statePreparingAsync                     // PrepareAsync is running, or its future is pending
+	stateHandling                           // the HTTP method runs, or its async work is pending
+	stateFinished                           // Finish ran; OnFinish has been called
+	stateAborted                            // finished by the framework for the handler (continuation panic, handler timeout)
+	stateClosed                             // the client left first; OnConnectionClose has been called
 )
 
 // Context is one request and its response as a handler sees them, the
@@ -63,6 +64,11 @@ type Context struct {
 	formParsed    bool
 
 	handlerTimer *ioloop.Timer // RouteSettings.HandlerTimeout, armed while the handler is async
+
+	// coroutines are the futures of the request's coroutines (Go) and of
+	// its pending PrepareAsync, cancelled when nobody waits for them any
+	// more (the client left, the framework answered); some may be done.
+	coroutines []*concurrent.Future[struct{}]
 
 	xsrfToken  *XSRFToken // this request's token, once XSRFToken ran
 	xsrfIssued time.Time
