@@ -254,9 +254,9 @@ func (c *Context) Flush() *concurrent.Future[struct{}] {
 // request is not finished for it. The handler must later call Finish (or
 // an answer that finishes, such as Render, Redirect or SendError) on the
 // loop, unless the client leaves first, which OnConnectionClose reports.
-// RunInExecutor calls Async itself. A handler that forgets Async is
-// finished when its method returns, and its later calls show up as
-// "called after the request finished" errors (panics in race builds).
+// RunInExecutor and Go call Async themselves. A handler that forgets
+// Async is finished when its method returns, and its later calls show up
+// as "called after the request finished" errors (panics in race builds).
 func (c *Context) Async() { c.async = true }
 
 // Finish completes the response and then calls the handler's OnFinish.

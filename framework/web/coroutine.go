@@ -42,7 +42,8 @@ type asyncPreparer interface {
 //			if err != nil {
 //				return err
 //			}
-//			return c.Render(WelcomePage(user))
+//			c.Render(WelcomePage(user))
+//			return nil
 //		})
 //	}
 func (c *Context) Go(body func(co *ioloop.Co) error) *concurrent.Future[struct{}] {

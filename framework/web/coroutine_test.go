@@ -173,7 +173,7 @@ func TestCoroutineHandlerTimeout(t *testing.T) {
 	const timeout = 80 * time.Millisecond
 	awaitErr := make(chan error, 1)
 	app := startApp(t, web.Config{Logger: quietLogger(), Routes: []web.Spec{{
-		Pattern:  "/slow",
+		Pattern:       "/slow",
 		RouteSettings: web.RouteSettings{HandlerTimeout: timeout},
 		New: web.Func(func(c *web.Context) {
 			c.Go(func(co *ioloop.Co) error {
@@ -273,7 +273,9 @@ func TestPrepareAsync(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var ran []string
 			app := startApp(t, web.Config{Logger: quietLogger(), Routes: []web.Spec{{Pattern: "/p",
-				New: func() web.Handler { return &asyncPreparing{prepare: tc.prepare, ran: &ran, closed: make(chan struct{})} }}}})
+				New: func() web.Handler {
+					return &asyncPreparing{prepare: tc.prepare, ran: &ran, closed: make(chan struct{})}
+				}}}})
 			status, body := fetch(t, app, "/p")
 			if status != tc.wantStatus || !strings.Contains(body, tc.wantBody) {
 				t.Fatalf("got %d %q; want %d containing %q", status, body, tc.wantStatus, tc.wantBody)
