@@ -56,7 +56,7 @@
 // executor calls and renders, a startup sequence. Keep plain callbacks
 // (or web handlers that park a request) for what waits long in large
 // numbers: 10,000 idle connections as coroutines are 10,000 goroutines
-// and 30 MB; as callbacks on their streams they are 1 MB and no
+// and 25 to 30 MB; as callbacks on their streams they are 1 MB and no
 // goroutine.
 //
 // Lifecycle: a loop is new, running (inside Run), stopped (Run returned
