@@ -112,9 +112,10 @@ type RouteSettings struct {
 	// request after its method returned: if it has not finished by then,
 	// the request is answered 503 with the application's error page (or
 	// JSON, as Fail chooses), OnFinish runs, and the handler's later
-	// calls are dropped with a warning. The timer starts when the
-	// handler's method returns; a synchronous handler is never cut
-	// short. Zero means no timeout, the default: the
+	// calls are dropped with a warning; a coroutine handler
+	// (Context.Go) is cancelled. The timer starts when the handler's
+	// method returns, or earlier when PrepareAsync returns a pending
+	// future; a synchronous handler is never cut short. Zero means no timeout, the default: the
 	// server clears its own deadlines while a handler holds a request, so
 	// without one a handler that never finishes holds it until the client
 	// leaves. Leave it zero on long polls and streams, which park on

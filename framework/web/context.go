@@ -21,12 +21,13 @@ import (
 type requestState uint8
 
 const (
-	stateCreated   requestState = iota // routed; XSRF check pending
-	statePreparing                     // Prepare is running
-	stateHandling                      // the HTTP method runs, or its async work is pending
-	stateFinished                      // Finish ran; OnFinish has been called
-	stateAborted                       // finished by the framework for the handler (continuation panic, handler timeout)
-	stateClosed                        // the client left first; OnConnectionClose has been called
+	stateCreated        requestState = iota // routed; XSRF check pending
+	statePreparing                          // Prepare is running
+	statePreparingAsync                     // PrepareAsync is running, or its future is pending
+	stateHandling                           // the HTTP method runs, or its async work is pending
+	stateFinished                           // Finish ran; OnFinish has been called
+	stateAborted                            // finished by the framework for the handler (continuation panic, handler timeout)
+	stateClosed                             // the client left first; OnConnectionClose has been called
 )
 
 // Context is one request and its response as a handler sees them, the
@@ -63,6 +64,11 @@ type Context struct {
 	formParsed    bool
 
 	handlerTimer *ioloop.Timer // RouteSettings.HandlerTimeout, armed while the handler is async
+
+	// coroutines are the futures of the request's coroutines (Go) and of
+	// its pending PrepareAsync, cancelled when nobody waits for them any
+	// more (the client left, the framework answered); some may be done.
+	coroutines []*concurrent.Future[struct{}]
 
 	xsrfToken  *XSRFToken // this request's token, once XSRFToken ran
 	xsrfIssued time.Time
@@ -248,9 +254,9 @@ func (c *Context) Flush() *concurrent.Future[struct{}] {
 // request is not finished for it. The handler must later call Finish (or
 // an answer that finishes, such as Render, Redirect or SendError) on the
 // loop, unless the client leaves first, which OnConnectionClose reports.
-// RunInExecutor calls Async itself. A handler that forgets Async is
-// finished when its method returns, and its later calls show up as
-// "called after the request finished" errors (panics in race builds).
+// RunInExecutor and Go call Async themselves. A handler that forgets
+// Async is finished when its method returns, and its later calls show up
+// as "called after the request finished" errors (panics in race builds).
 func (c *Context) Async() { c.async = true }
 
 // Finish completes the response and then calls the handler's OnFinish.

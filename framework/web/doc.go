@@ -19,9 +19,11 @@
 //     handler. A method the handler lacks is answered 405 with Allow.
 //  2. Checked: unless disabled, a POST, PUT, PATCH or DELETE must pass
 //     the XSRF check (403 otherwise).
-//  3. Preparing: Prepare runs; if it finished the request (a redirect, an
-//     error) the method is skipped. Then an Authenticated route demands a
-//     current user (redirect to the login URL, or 401 JSON).
+//  3. Preparing: Prepare runs, then PrepareAsync, whose future the
+//     method waits for (its error is answered by Fail); if either
+//     finished the request (a redirect, an error) the method is skipped.
+//     Then an Authenticated route demands a current user (redirect to the
+//     login URL, or 401 JSON).
 //  4. Handling: the HTTP method runs.
 //  5. Finished (Finish, then OnFinish) or Closed (the client left first:
 //     OnConnectionClose). Exactly one of the two happens, once: the first
@@ -34,8 +36,10 @@
 // later finish on the loop, from a future's callback or a timer, by
 // Finish or any answer that finishes (Render, Redirect, SendError, Fail);
 // a parked request (a long poll) simply waits, and if its client leaves
-// OnConnectionClose runs at once so it can drop its subscription. Prepare
-// is synchronous. A handler that hijacks the connection (a WebSocket
+// OnConnectionClose runs at once so it can drop its subscription.
+// Prepare is synchronous; a handler that must wait before its method (to
+// load the current user from the store, say) implements PrepareAsync. A
+// handler that hijacks the connection (a WebSocket
 // upgrade) leaves the lifecycle: neither hook runs.
 //
 // Panics and deadlines: a panic in the synchronous part becomes a 500. A
@@ -51,6 +55,23 @@
 // long polls), which answers 503. Response calls made after the request
 // finished do nothing; they are logged with their stack, and panic in
 // race builds, so a forgotten Async shows in tests.
+//
+// # Coroutine handlers
+//
+// Context.Go runs a handler's body as a coroutine (ioloop.Go, Tornado's
+// async def get): sequential code that awaits futures, an executor call
+// through RunInExecutor, say, and then renders, each segment on the
+// loop's turn like any handler code. The request is async while it runs;
+// when the body returns nil the request is finished (if the body has not
+// finished it), an error is answered by Fail, a panic is logged with its
+// stack and answered 500. If the client leaves first OnConnectionClose
+// runs, once, and the coroutine is cancelled: its pending Await returns
+// concurrent.ErrCancelled and what it returns is dropped; the handler
+// timeout and a guarded continuation's panic cancel it the same way.
+// PrepareAsync may return the future of Context.Go; there a nil return
+// lets the method run. A coroutine costs a goroutine while it lives (see
+// the ioloop package): fine per request, wrong for a long poll or stream
+// that parks for minutes by the thousand, which should stay callbacks.
 //
 // # Goroutines
 //

@@ -61,6 +61,7 @@ func (c *Context) abort(err error) {
 			}
 		}
 		c.state = stateAborted
+		c.cancelCoroutines() // their answer is no longer wanted
 	}()
 	c.fail(err, false)
 }

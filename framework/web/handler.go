@@ -25,6 +25,13 @@ import (
 //
 //	Prepare(c *Context)            before the method; finishing the
 //	                               request here skips the method
+//	PrepareAsync(c *Context) *concurrent.Future[struct{}]
+//	                               after Prepare: the method runs once
+//	                               the future succeeds (a coroutine's,
+//	                               from c.Go, or any other); its error
+//	                               is answered by Fail, a finished
+//	                               request skips the method, and the
+//	                               client leaving cancels the future
 //	OnFinish(c *Context)           after the response is finished
 //	OnConnectionClose(c *Context)  the client left before it was finished
 //
@@ -116,7 +123,8 @@ func allowedMethods(h Handler) string {
 }
 
 // execute runs the handler lifecycle, Tornado's RequestHandler._execute:
-// method check (405), XSRF check (403), Prepare, authentication, then the
+// method check (405), XSRF check (403), Prepare and PrepareAsync (which
+// may defer the rest to its future's callback), authentication, then the
 // method, then auto-finish unless the handler went asynchronous. A panic
 // anywhere in it becomes a 500 error page; the loop lives on.
 func (c *Context) execute(h Handler) {
@@ -142,6 +150,15 @@ func (c *Context) execute(h Handler) {
 			return
 		}
 	}
+	if c.prepareAsync(h, method) {
+		c.handle(method)
+	}
+}
+
+// handle is the lifecycle after Prepare: authentication, the method, then
+// auto-finish unless the handler went asynchronous. It runs inside
+// execute, or in the callback of an asynchronous Prepare's future.
+func (c *Context) handle(method func(*Context)) {
 	if c.spec.Authenticated && !c.RequireUser() {
 		return
 	}
@@ -151,7 +168,7 @@ func (c *Context) execute(h Handler) {
 	case c.Finished():
 	case !c.async:
 		c.Finish()
-	case c.spec.HandlerTimeout > 0:
+	case c.spec.HandlerTimeout > 0 && c.handlerTimer == nil: // not armed by PrepareAsync
 		c.armHandlerTimeout()
 	}
 }
@@ -184,6 +201,7 @@ func (c *Context) connectionClosed() {
 	if h, ok := c.handler.(connectionCloser); ok {
 		h.OnConnectionClose(c)
 	}
+	c.cancelCoroutines()
 }
 
 // RunInExecutor runs fn on the application's executor (Config.Executor)
