@@ -69,11 +69,11 @@ func ExampleApplication() {
 		fmt.Println(p, resp.StatusCode, string(body))
 	}
 
-	// Shut down in this order: Stop asks Run to return, waiting on the
-	// channel makes sure it has, and only then may Close release the
-	// poller and the executors. (Closing while Run still runs, as
-	// "defer loop.Close(); defer loop.Stop()" does, pulls the poller from
-	// under the running loop.)
+	// Shut down: Stop asks Run to return and the channel tells when it
+	// has; Close then releases the connections, the poller and the
+	// executors. (Close alone would do all of it, since it stops a running
+	// loop and waits for Run itself; the channel is here to show Run's
+	// result.)
 	loop.Stop()
 	fmt.Println("loop stopped:", <-runReturned)
 	if err := loop.Close(); err != nil {
