@@ -6,9 +6,9 @@ import "fmt"
 
 // AssertOnLoop panics when called off the loop goroutine while the loop is
 // running, except on the goroutine of a coroutine while it holds the
-// loop's turn (see Go). It is active only in -race builds (which CI always uses), where
-// finding the current goroutine's id costs about a microsecond; in normal
-// builds it compiles to nothing.
+// loop's turn (see Go). It is active only in -race builds (which CI always
+// uses), where finding the current goroutine's id costs about a
+// microsecond; in normal builds it compiles to nothing.
 func (l *Loop) AssertOnLoop() {
 	owner := l.loopGoroutine.Load()
 	if owner == 0 {

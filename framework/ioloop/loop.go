@@ -66,9 +66,9 @@ func (o Options) withDefaults() Options {
 //     complete shutdown (a deferred Stop before it is harmless). It then
 //     ends the coroutines still suspended (their pending Await never
 //     returns; their deferred calls run), closes every connection and
-//     listener still registered (their handlers are not called), drops pending timers and queued callbacks,
-//     stops the executors' workers (after the jobs they hold finish) and
-//     releases the poller. Afterwards Run returns ErrLoopClosed and
+//     listener still registered (their handlers are not called), drops
+//     pending timers and queued callbacks, stops the executors' workers
+//     (after the jobs they hold finish) and releases the poller. Afterwards Run returns ErrLoopClosed and
 //     AddCallback drops its callback, counted in Stats.DroppedCallbacks,
 //     so a goroutine that outlives the loop cannot grow it.
 type Loop struct {
