@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"slices"
 
 	"chat/framework/concurrent"
 	"chat/framework/httpserver"
@@ -60,8 +61,20 @@ func (c *Context) Go(body func(co *ioloop.Co) error) *concurrent.Future[struct{}
 	if !f.Done() {
 		c.coroutines = append(c.coroutines, f)
 	}
-	Guard(c, f).OnResult(func(_ struct{}, err error) { c.coroutineReturned(err, answersOnReturn) })
+	Guard(c, f).OnResult(func(_ struct{}, err error) {
+		c.forgetCoroutine(f)
+		c.coroutineReturned(err, answersOnReturn)
+	})
 	return f
+}
+
+// forgetCoroutine drops an ended coroutine from the request's list, so a
+// long request that starts many (one per streamed event, say) keeps only
+// the live ones.
+func (c *Context) forgetCoroutine(f *concurrent.Future[struct{}]) {
+	if i := slices.Index(c.coroutines, f); i >= 0 {
+		c.coroutines = slices.Delete(c.coroutines, i, i+1)
+	}
 }
 
 // coroutineReturned answers for a coroutine of Go that has ended, unless

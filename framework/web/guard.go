@@ -56,14 +56,30 @@ func (c *Context) abort(err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			c.app.logger.Error("web: error page panicked", "panic", r, "stack", stackTrace())
-			if !c.response.Finished() {
-				c.response.SendError(http.StatusInternalServerError, "")
-			}
+			c.finishWithPlain500()
 		}
 		c.state = stateAborted
 		c.cancelCoroutines() // their answer is no longer wanted
 	}()
 	c.fail(err, false)
+}
+
+// finishWithPlain500 ends a request whose error page panicked before its
+// Finish: a plain 500 goes out and the request ends as Finish ends it
+// (OnFinish runs), so that one of OnFinish and OnConnectionClose still
+// runs, exactly once.
+func (c *Context) finishWithPlain500() {
+	if c.state >= stateFinished {
+		return
+	}
+	c.cancelHandlerTimeout()
+	c.state = stateFinished
+	if !c.response.Finished() {
+		c.response.SendError(http.StatusInternalServerError, "")
+	}
+	if h, ok := c.handler.(finisher); ok {
+		h.OnFinish(c)
+	}
 }
 
 // handlerTimeoutStatus answers a request whose route's

@@ -183,9 +183,9 @@ func (c *Context) recoverPanic() {
 	err := fmt.Errorf("web: handler panicked: %v", r)
 	c.app.logger.Error("web: handler panicked", "panic", r, "method", c.request.Method,
 		"path", c.request.Path, "stack", stackTrace())
-	if !c.Finished() {
-		c.Fail(err)
-	}
+	// The framework answers for the handler: coroutines it started are
+	// cancelled, and a panicking error page still ends the request.
+	c.abort(err)
 }
 
 // connectionClosed runs when the server reports that the client left. If
