@@ -201,21 +201,28 @@ func (co *Co) resolvedFromOutside() {
 // giving up the turn. While the coroutine waits, the loop runs other
 // callbacks; f's callback gives the coroutine the turn back.
 //
-// Once the coroutine's future has been cancelled, Await returns
-// concurrent.ErrCancelled (at once, or by waking the pending wait); f is
-// not cancelled. Await in a deferred call of a coroutine that Close is
+// Once the coroutine's future has been cancelled, Await on a pending
+// future returns concurrent.ErrCancelled (at once, or by waking the
+// pending wait); f is not cancelled, since it may be shared: a coroutine
+// that waits on a future of its own (a Lock.Acquire, a Queue.Get) should
+// Cancel it when Await fails, so the lock or item goes to the next
+// waiter. Await on a future that has already resolved returns its result
+// even after a cancel. Await in a deferred call of a coroutine that Close is
 // ending returns ErrLoopClosed. Call it only from the body of co, on its
 // goroutine (checked in -race builds).
 func Await[T any](co *Co, f *concurrent.Future[T]) (T, error) {
 	co.assertOwnGoroutine()
 	var zero T
 	switch {
+	case f.Done():
+		// Even after a cancel: what a resolved future holds (a lock just
+		// granted, an item just taken) is the coroutine's now, and must
+		// not be lost; cancellation interrupts only a real wait.
+		return f.Result()
 	case co.exiting:
 		return zero, ErrLoopClosed
 	case co.cancelled:
 		return zero, concurrent.ErrCancelled
-	case f.Done():
-		return f.Result()
 	}
 	var value T
 	var err error
@@ -250,7 +257,12 @@ func Sleep(co *Co, d time.Duration) error {
 // AwaitTimeout is Await bounded by d, Tornado's with_timeout: if f has not
 // resolved within d, it returns an error matching concurrent.ErrTimeout.
 // f itself is neither cancelled nor changed; cancel it if the work behind
-// it should stop. The timer is cancelled as soon as the wait ends.
+// it should stop. The timer is cancelled as soon as the wait ends. Each
+// wait that times out leaves a small callback (about 200 bytes) on f
+// until f resolves, as Futures cannot drop a callback: to wait on one
+// long-lived future again and again (a heartbeat on a room's "closed"
+// future), prefer one Await on concurrent.First of it and a per-round
+// future.
 func AwaitTimeout[T any](co *Co, f *concurrent.Future[T], d time.Duration) (T, error) {
 	if f.Done() || co.cancelled || co.exiting {
 		return Await(co, f)

@@ -175,12 +175,16 @@ func TestCancelEndsThePendingAwait(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			l := looptest.Start(t)
-			var waitErr, laterErr error
+			var waitErr, laterErr, resolvedErr error
+			var resolved int
 			var f *concurrent.Future[int]
 			looptest.Do(t, l, func() {
 				f = ioloop.Go(l, func(co *ioloop.Co) (int, error) {
 					waitErr = tc.wait(co)
-					_, laterErr = ioloop.Await(co, concurrent.Resolved(1))
+					_, laterErr = ioloop.Await(co, concurrent.New[int]())
+					// A future already resolved still gives its result:
+					// what it holds (a lock granted) must not be lost.
+					resolved, resolvedErr = ioloop.Await(co, concurrent.Resolved(1))
 					return 99, nil
 				})
 			})
@@ -192,6 +196,9 @@ func TestCancelEndsThePendingAwait(t *testing.T) {
 			looptest.Do(t, l, func() {
 				if !errors.Is(waitErr, concurrent.ErrCancelled) || !errors.Is(laterErr, concurrent.ErrCancelled) {
 					t.Errorf("pending wait: %v, later Await: %v; want ErrCancelled for both", waitErr, laterErr)
+				}
+				if resolved != 1 || resolvedErr != nil {
+					t.Errorf("Await of a resolved future after the cancel: %d, %v; want its result 1, nil", resolved, resolvedErr)
 				}
 				if _, err := f.Result(); !errors.Is(err, concurrent.ErrCancelled) {
 					t.Errorf("future: %v; want ErrCancelled (the body's 99 dropped)", err)

@@ -153,7 +153,9 @@ func ExampleLock_coroutines() {
 		balance := 100
 		withdraw := func(who string, amount int) *concurrent.Future[struct{}] {
 			return ioloop.Go(loop, func(co *ioloop.Co) (struct{}, error) {
-				if _, err := ioloop.Await(co, lock.Acquire(time.Second)); err != nil {
+				acquired := lock.Acquire(time.Second)
+				if _, err := ioloop.Await(co, acquired); err != nil {
+					acquired.Cancel() // leave the line: the lock goes to the next waiter
 					return struct{}{}, err
 				}
 				defer lock.Release()

@@ -109,8 +109,10 @@ func ExampleQueue_coroutines() {
 		q := queues.NewQueue[string](loop, 2)
 		ioloop.Go(loop, func(co *ioloop.Co) (struct{}, error) {
 			for {
-				item, err := ioloop.Await(co, q.Get(0))
+				got := q.Get(0)
+				item, err := ioloop.Await(co, got)
 				if err != nil {
+					got.Cancel() // leave the line: the item goes to the next getter
 					return struct{}{}, err
 				}
 				ioloop.Sleep(co, time.Millisecond) // slow work
