@@ -165,3 +165,24 @@ func TestCloseOnTheLoopGoroutineRefuses(t *testing.T) {
 	}
 	looptest.Do(t, l, func() {}) // still running
 }
+
+// TestCloseRightAfterGoRunNeverTearsDownARunningLoop: Close called while
+// the goroutine of `go loop.Run()` may not have started yet either stops
+// that Run (nil) or makes it find the loop closed (ErrLoopClosed); Run
+// never sees its poller closed under it.
+func TestCloseRightAfterGoRunNeverTearsDownARunningLoop(t *testing.T) {
+	for i := range 1000 {
+		l, err := ioloop.New(ioloop.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ran := make(chan error, 1)
+		go func() { ran <- l.Run() }()
+		if err := l.Close(); err != nil {
+			t.Fatalf("round %d: Close: %v", i, err)
+		}
+		if err := <-ran; err != nil && !errors.Is(err, ioloop.ErrLoopClosed) {
+			t.Fatalf("round %d: Run returned %v; want nil or ErrLoopClosed (Close tore the loop down under a running Run)", i, err)
+		}
+	}
+}

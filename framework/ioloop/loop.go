@@ -398,16 +398,10 @@ func FuncName(fn any) string {
 // -race builds Close detects it and returns the error; otherwise it
 // deadlocks). Closing twice is harmless.
 func (l *Loop) Close() error {
-	if !l.stopForClose() {
-		return errors.New("ioloop: Close called on the loop goroutine; call Stop, then Close after Run returns")
+	proceed, err := l.stopAndMarkClosed()
+	if !proceed {
+		return err
 	}
-	l.lifeMu.Lock()
-	if l.closed.Load() {
-		l.lifeMu.Unlock()
-		return nil
-	}
-	l.closed.Store(true)
-	l.lifeMu.Unlock()
 
 	l.mu.Lock()
 	l.queueClosed = true
@@ -435,19 +429,27 @@ func (l *Loop) Close() error {
 	return l.poller.close()
 }
 
-// stopForClose makes sure Run is not running, stopping it and waiting for
-// it if need be, with lifeMu held only between waits. It reports false
-// when called on the loop goroutine, which cannot wait for itself.
-func (l *Loop) stopForClose() bool {
+// stopAndMarkClosed stops Run if it is running and waits for it to
+// return, then marks the loop closed in the same critical section that
+// found it stopped, so that a Run starting on another goroutine meanwhile
+// either runs first (and is stopped and waited for) or finds the loop
+// closed; it can never run while Close tears the loop down. lifeMu is
+// held only between waits. It reports whether the caller may tear the
+// loop down: not on the loop goroutine (or a coroutine holding the turn),
+// which cannot wait for itself (an error), nor when the loop was closed
+// already (nil: closing twice is harmless).
+func (l *Loop) stopAndMarkClosed() (proceed bool, err error) {
 	for {
 		l.lifeMu.Lock()
 		if !l.running.Load() {
+			already := l.closed.Load()
+			l.closed.Store(true)
 			l.lifeMu.Unlock()
-			return true
+			return !already, nil
 		}
 		if id := goroutineID(); l.loopGoroutine.Load() == id || l.turnHolder() == id {
 			l.lifeMu.Unlock()
-			return false
+			return false, errors.New("ioloop: Close called on the loop goroutine; call Stop, then Close after Run returns")
 		}
 		done := l.runDone
 		l.lifeMu.Unlock()
