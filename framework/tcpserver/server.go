@@ -86,7 +86,19 @@ func (s *Server) accept(conn *ioloop.Conn) {
 	s.stats.Active++
 	stream := iostream.New(s.Loop, conn, s.StreamOptions)
 	stream.AddCloseCallback(s.released)
+	defer closeIfPanicking(stream)
 	s.Handler(stream)
+}
+
+// closeIfPanicking closes the stream of a handler that panicked, so the
+// connection neither stays open with no owner nor keeps its slot under
+// MaxConnections, then lets the panic go on to the loop, which logs it
+// and counts it (and goes on accepting).
+func closeIfPanicking(stream *iostream.Stream) {
+	if r := recover(); r != nil {
+		stream.Close(fmt.Errorf("tcpserver: connection handler panicked: %v", r))
+		panic(r)
+	}
 }
 
 // Close stops accepting. Open connections stay with their handlers.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"strings"
 	"testing"
@@ -251,5 +252,51 @@ func TestReusePortLetsTwoServersShareAPort(t *testing.T) {
 		}
 		first.Close()
 		second.Close()
+	})
+}
+
+// TestPanickingHandlerClosesItsConnection: a connection whose handler
+// panics is closed (the client reads EOF) and gives its slot back, and
+// the server goes on serving the next connection.
+func TestPanickingHandlerClosesItsConnection(t *testing.T) {
+	l := looptest.StartWith(t, ioloop.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	first := true
+	srv := &tcpserver.Server{Loop: l, Handler: func(s *iostream.Stream) {
+		if first {
+			first = false
+			panic("handler exploded")
+		}
+		echoLines(s)
+	}}
+	var addr net.Addr
+	var err error
+	looptest.Do(t, l, func() { addr, err = srv.Listen("127.0.0.1:0") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.AddCallback(srv.Close) })
+	c, err := net.Dial("tcp", addr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if n, err := c.Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("the connection whose handler panicked read %d bytes, %v; want EOF (closed)", n, err)
+	}
+	next, err := net.Dial("tcp", addr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer next.Close()
+	fmt.Fprintf(next, "still serving\n")
+	next.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if line, err := bufio.NewReader(next).ReadString('\n'); err != nil || line != "still serving\n" {
+		t.Fatalf("the next connection: %q, %v", line, err)
+	}
+	looptest.Do(t, l, func() {
+		if st := srv.Stats(); st.Active != 1 {
+			t.Errorf("Active = %d after the panicking connection closed; want 1 (the echo one)", st.Active)
+		}
 	})
 }
