@@ -356,7 +356,10 @@ func (c *conn) dispatch(req *Request) {
 // request (its EOF is what the next head read would see) still gets all
 // of it. While the response drains the idle timeout runs: a client that
 // takes none of it for that long is dropped, one that keeps taking some
-// (a large download on a slow link) is not.
+// (a large download on a slow link) is not. (A half-close that arrives on
+// its own while a handler is still working, with nothing queued, reads as
+// the client leaving, as in Tornado: the handler's OnConnectionClose runs
+// and its answer is not sent.)
 func (c *conn) responseFinished(w *ResponseWriter, sent *concurrent.Future[struct{}]) {
 	c.resp = nil
 	c.releaseBody()

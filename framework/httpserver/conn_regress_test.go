@@ -618,3 +618,35 @@ func TestSlowButSteadyReaderGetsTheWholeResponse(t *testing.T) {
 	}
 	t.Logf("%d MiB read in %v with a 200ms idle timeout", size>>20, time.Since(start).Round(time.Millisecond))
 }
+
+// A client that pipelines two requests and half-closes while the first
+// (large) response is still draining gets both answers, in order: the
+// second request was already sent, so the EOF behind it does not cancel it.
+func TestPipelinedRequestsThenHalfCloseAreBothAnswered(t *testing.T) {
+	const size = 8 << 20
+	big := strings.Repeat("b", size)
+	addr, _, _ := serve(t, func(w *httpserver.ResponseWriter, r *httpserver.Request) {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		if r.Path == "/big" {
+			w.WriteString(big)
+		} else {
+			w.WriteString("small")
+		}
+		w.Finish()
+	}, nil)
+	c := dial(t, addr)
+	io.WriteString(c, "GET /big HTTP/1.1\r\nHost: a\r\n\r\nGET /small HTTP/1.1\r\nHost: a\r\n\r\n")
+	c.CloseWrite()
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	r := bufio.NewReader(c)
+	for _, want := range []int{size, len("small")} {
+		resp, err := http.ReadResponse(r, nil)
+		if err != nil {
+			t.Fatalf("response with a %d-byte body: %v", want, err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		if err != nil || len(body) != want {
+			t.Fatalf("body of %d bytes, %v; want %d", len(body), err, want)
+		}
+	}
+}

@@ -442,8 +442,10 @@ func (s *Stream) handleEvents(ev ioloop.Events) {
 
 // noticeHangup handles a hang-up while no read is waiting: read what the
 // socket still holds (a pipelined request stays buffered for the next
-// read), and if that ends in EOF or an error, close now — after queued
-// writes — so a parked request (a long poll) learns its client left.
+// read). An error closes now; an EOF with nothing buffered closes after
+// the queued writes, so a parked request (a long poll) learns its client
+// left. An EOF behind buffered bytes waits for the next read, which gets
+// the bytes and then the EOF.
 func (s *Stream) noticeHangup() {
 	for !s.eof && s.readErr == nil && s.maybeReadable && s.Buffered() < int(s.maxBufferSize) {
 		s.fill(int(s.maxBufferSize))
@@ -451,9 +453,12 @@ func (s *Stream) noticeHangup() {
 	switch {
 	case s.readErr != nil:
 		s.Close(s.readErr)
-	case s.eof:
+	case s.eof && s.Buffered() == 0:
 		s.closeAfterWrites(io.EOF)
 	}
+	// A peer that half-closed after sending more (a pipelined request
+	// behind the one being answered) keeps its bytes: the next read gets
+	// them, then the EOF, and its owner closes then.
 	s.releaseIfEmpty()
 }
 
