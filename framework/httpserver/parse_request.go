@@ -141,7 +141,7 @@ type fieldSpan struct {
 //     field syntax and is allowed);
 //   - 501 (ErrUnsupportedTransferCoding) for any coding before a final
 //     chunked ("gzip, chunked", "deflate, chunked"): we decode none, and
-//     RFC 9112 §6.1 answers an unimplemented coding with 501;
+//     RFC 9112 §6.1 answers a coding the server does not implement with 501;
 //   - 413 (ErrBodyTooLarge) for a Content-Length above lim.MaxBodyBytes;
 //   - 417 (ErrExpectationFailed) for an Expect other than 100-continue.
 func ParseRequestHead(head []byte, lim Limits) (*RequestHead, error) {
