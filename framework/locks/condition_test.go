@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"testing"
 
+	"chat/framework/ioloop/looptest"
 	"chat/framework/locks"
 )
 
@@ -50,28 +51,28 @@ func TestCondition(t *testing.T) {
 			log:   []string{"A true", "notified 1"}, state: "waiting=1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := newScript(t)
+			s := looptest.NewScript(t)
 			var cond *locks.Condition
-			s.run(append([]string{"new"}, tc.steps...), func(s *script, op string, args []string) {
+			s.Run(append([]string{"new"}, tc.steps...), func(s *looptest.Script, op string, args []string) {
 				switch op {
 				case "new":
-					cond = locks.NewCondition(s.loop)
+					cond = locks.NewCondition(s.Loop)
 				case "wait":
-					track(s, args[0], cond.Wait(timeoutArg(t, args, 1)))
+					looptest.Track(s, args[0], cond.Wait(looptest.TimeoutArg(t, args, 1)))
 				case "rewait": // when woken, wait again as NAME2
 					fut := cond.Wait(0)
-					track(s, args[0], fut)
-					fut.OnResult(func(bool, error) { track(s, args[0]+"2", cond.Wait(0)) })
+					looptest.Track(s, args[0], fut)
+					fut.OnResult(func(bool, error) { looptest.Track(s, args[0]+"2", cond.Wait(0)) })
 				case "notify":
 					n, _ := strconv.Atoi(args[0])
-					s.log = append(s.log, fmt.Sprintf("notified %d", cond.Notify(n)))
+					s.Log = append(s.Log, fmt.Sprintf("notified %d", cond.Notify(n)))
 				case "notifyall":
-					s.log = append(s.log, fmt.Sprintf("notified %d", cond.NotifyAll()))
+					s.Log = append(s.Log, fmt.Sprintf("notified %d", cond.NotifyAll()))
 				default:
 					t.Errorf("unknown step %s", op) // Errorf: on the loop
 				}
 			}, tc.log)
-			got := s.state(func() string { return fmt.Sprintf("waiting=%d", cond.Waiting()) })
+			got := s.State(func() string { return fmt.Sprintf("waiting=%d", cond.Waiting()) })
 			if want := tc.state + " timers=0"; got != want {
 				t.Errorf("state %q, want %q", got, want)
 			}

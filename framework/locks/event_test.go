@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"chat/framework/ioloop/looptest"
 	"chat/framework/locks"
 )
 
@@ -41,25 +42,25 @@ func TestEvent(t *testing.T) {
 			log:   []string{"A ok", "B ok"}, state: "set=false waiting=1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := newScript(t)
+			s := looptest.NewScript(t)
 			var event *locks.Event
-			s.run(append([]string{"new"}, tc.steps...), func(s *script, op string, args []string) {
+			s.Run(append([]string{"new"}, tc.steps...), func(s *looptest.Script, op string, args []string) {
 				switch op {
 				case "new":
-					event = locks.NewEvent(s.loop)
+					event = locks.NewEvent(s.Loop)
 				case "wait":
-					track(s, args[0], event.Wait(timeoutArg(t, args, 1)))
+					looptest.Track(s, args[0], event.Wait(looptest.TimeoutArg(t, args, 1)))
 				case "rewait": // when woken, clear and wait again as NAME2
 					fut := event.Wait(0)
-					track(s, args[0], fut)
+					looptest.Track(s, args[0], fut)
 					fut.OnResult(func(struct{}, error) {
 						event.Clear()
-						track(s, args[0]+"2", event.Wait(0))
+						looptest.Track(s, args[0]+"2", event.Wait(0))
 					})
 				case "waitcancel": // wait as NAME; when woken, cancel OTHER
 					fut := event.Wait(0)
-					track(s, args[0], fut)
-					fut.OnResult(func(struct{}, error) { s.cancels[args[1]]() })
+					looptest.Track(s, args[0], fut)
+					fut.OnResult(func(struct{}, error) { s.Cancel(args[1]) })
 				case "set":
 					event.Set()
 				case "clear":
@@ -68,7 +69,7 @@ func TestEvent(t *testing.T) {
 					t.Errorf("unknown step %s", op) // Errorf: on the loop
 				}
 			}, tc.log)
-			got := s.state(func() string { return fmt.Sprintf("set=%v waiting=%d", event.IsSet(), event.Waiting()) })
+			got := s.State(func() string { return fmt.Sprintf("set=%v waiting=%d", event.IsSet(), event.Waiting()) })
 			if want := tc.state + " timers=0"; got != want {
 				t.Errorf("state %q, want %q", got, want)
 			}

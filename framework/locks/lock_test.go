@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"chat/framework/ioloop/looptest"
 	"chat/framework/locks"
 )
 
@@ -65,29 +66,29 @@ func TestLock(t *testing.T) {
 			steps: []string{"acquire A -1ms"}, log: []string{"A ok"}, state: "locked=true waiting=0"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := newScript(t)
+			s := looptest.NewScript(t)
 			var lock *locks.Lock
-			s.run(append([]string{"new"}, tc.steps...), func(s *script, op string, args []string) {
+			s.Run(append([]string{"new"}, tc.steps...), func(s *looptest.Script, op string, args []string) {
 				switch op {
 				case "new":
-					lock = locks.NewLock(s.loop)
+					lock = locks.NewLock(s.Loop)
 				case "acquire":
-					track(s, args[0], lock.Acquire(timeoutArg(t, args, 1)))
+					looptest.Track(s, args[0], lock.Acquire(looptest.TimeoutArg(t, args, 1)))
 				case "acquirerelease": // acquire as NAME, release when granted
 					fut := lock.Acquire(0)
-					track(s, args[0], fut)
+					looptest.Track(s, args[0], fut)
 					fut.OnResult(func(_ struct{}, err error) {
 						if err == nil {
 							lock.Release()
 						}
 					})
 				case "release":
-					recordPanic(s, lock.Release)
+					looptest.RecordPanic(s, lock.Release)
 				default:
 					t.Errorf("unknown step %s", op) // Errorf: on the loop
 				}
 			}, tc.log)
-			got := s.state(func() string { return fmt.Sprintf("locked=%v waiting=%d", lock.Locked(), lock.Waiting()) })
+			got := s.State(func() string { return fmt.Sprintf("locked=%v waiting=%d", lock.Locked(), lock.Waiting()) })
 			if want := tc.state + " timers=0"; got != want {
 				t.Errorf("state %q, want %q", got, want)
 			}

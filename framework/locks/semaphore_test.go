@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"chat/framework/ioloop/looptest"
 	"chat/framework/locks"
 )
 
@@ -50,25 +51,25 @@ func TestSemaphore(t *testing.T) {
 			steps: []string{"acquire A", "acquire B", "release", "release"}, log: []string{"A ok", "B ok"}, state: "value=1 waiting=0"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := newScript(t)
+			s := looptest.NewScript(t)
 			var sem *locks.Semaphore
-			s.run(append([]string{"new"}, tc.steps...), func(s *script, op string, args []string) {
+			s.Run(append([]string{"new"}, tc.steps...), func(s *looptest.Script, op string, args []string) {
 				switch op {
 				case "new":
 					if tc.bounded {
-						sem = locks.NewBoundedSemaphore(s.loop, tc.value)
+						sem = locks.NewBoundedSemaphore(s.Loop, tc.value)
 					} else {
-						sem = locks.NewSemaphore(s.loop, tc.value)
+						sem = locks.NewSemaphore(s.Loop, tc.value)
 					}
 				case "acquire":
-					track(s, args[0], sem.Acquire(timeoutArg(t, args, 1)))
+					looptest.Track(s, args[0], sem.Acquire(looptest.TimeoutArg(t, args, 1)))
 				case "release":
-					recordPanic(s, sem.Release)
+					looptest.RecordPanic(s, sem.Release)
 				default:
 					t.Errorf("unknown step %s", op) // Errorf: on the loop
 				}
 			}, tc.log)
-			got := s.state(func() string { return fmt.Sprintf("value=%d waiting=%d", sem.Value(), sem.Waiting()) })
+			got := s.State(func() string { return fmt.Sprintf("value=%d waiting=%d", sem.Value(), sem.Waiting()) })
 			if want := tc.state + " timers=0"; got != want {
 				t.Errorf("state %q, want %q", got, want)
 			}
@@ -77,13 +78,13 @@ func TestSemaphore(t *testing.T) {
 }
 
 func TestSemaphoreConstructorsRejectBadValues(t *testing.T) {
-	s := newScript(t)
+	s := looptest.NewScript(t)
 	for _, tc := range []struct {
 		name string
 		make func()
 	}{
-		{"negative semaphore", func() { locks.NewSemaphore(s.loop, -1) }},
-		{"bounded semaphore of 0", func() { locks.NewBoundedSemaphore(s.loop, 0) }},
+		{"negative semaphore", func() { locks.NewSemaphore(s.Loop, -1) }},
+		{"bounded semaphore of 0", func() { locks.NewBoundedSemaphore(s.Loop, 0) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			defer func() {

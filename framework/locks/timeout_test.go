@@ -1,6 +1,7 @@
 package locks_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -45,7 +46,7 @@ func TestTimeoutsAreTight(t *testing.T) {
 			began := time.Now()
 			_, err := looptest.Await(t, loop, func() *concurrent.Future[struct{}] { return tc.start(loop, tc.timeout) })
 			elapsed := time.Since(began)
-			if !errorsIsTimeout(err) {
+			if !errors.Is(err, concurrent.ErrTimeout) {
 				t.Fatalf("err = %v, want one matching concurrent.ErrTimeout", err)
 			}
 			if tc.name != "Condition.Wait" && !strings.Contains(err.Error(), "locks: "+tc.name) {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"testing"
 
+	"chat/framework/ioloop/looptest"
 	"chat/framework/queues"
 )
 
@@ -102,50 +103,50 @@ func TestQueue(t *testing.T) {
 			log:   []string{"putnow 1 ok", "panic"}, state: "len=1 getters=0 putters=0 unfinished=0"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := newScript(t)
+			s := looptest.NewScript(t)
 			var q *queues.Queue[int]
-			s.run(append([]string{"new"}, tc.steps...), func(s *script, op string, args []string) {
+			s.Run(append([]string{"new"}, tc.steps...), func(s *looptest.Script, op string, args []string) {
 				switch op {
 				case "new":
 					switch tc.order {
 					case "lifo":
-						q = queues.NewLifoQueue[int](s.loop, tc.maxsize)
+						q = queues.NewLifoQueue[int](s.Loop, tc.maxsize)
 					case "priority":
-						q = queues.NewPriorityQueue(s.loop, tc.maxsize, func(a, b int) bool { return a < b })
+						q = queues.NewPriorityQueue(s.Loop, tc.maxsize, func(a, b int) bool { return a < b })
 					default:
-						q = queues.NewQueue[int](s.loop, tc.maxsize)
+						q = queues.NewQueue[int](s.Loop, tc.maxsize)
 					}
 				case "put": // put NAME VALUE [TIMEOUT]
-					track(s, args[0], q.Put(atoi(t, args[1]), timeoutArg(t, args, 2)))
+					looptest.Track(s, args[0], q.Put(atoi(t, args[1]), looptest.TimeoutArg(t, args, 2)))
 				case "get": // get NAME [TIMEOUT]
-					track(s, args[0], q.Get(timeoutArg(t, args, 1)))
+					looptest.Track(s, args[0], q.Get(looptest.TimeoutArg(t, args, 1)))
 				case "putnow":
-					s.log = append(s.log, "putnow "+args[0]+" "+errWord(q.PutNowait(atoi(t, args[0]))))
+					s.Log = append(s.Log, "putnow "+args[0]+" "+errWord(q.PutNowait(atoi(t, args[0]))))
 				case "getnow":
 					v, err := q.GetNowait()
 					if err == nil {
-						s.log = append(s.log, fmt.Sprint("getnow ", v))
+						s.Log = append(s.Log, fmt.Sprint("getnow ", v))
 					} else {
-						s.log = append(s.log, "getnow "+errWord(err))
+						s.Log = append(s.Log, "getnow "+errWord(err))
 					}
 				case "consume": // get, and get again each time an item arrives
 					var next func()
 					next = func() {
 						q.Get(0).OnResult(func(v int, err error) {
-							s.log = append(s.log, fmt.Sprint(args[0], " ", v))
+							s.Log = append(s.Log, fmt.Sprint(args[0], " ", v))
 							next()
 						})
 					}
 					next()
 				case "taskdone":
-					recordPanic(s, q.TaskDone)
+					looptest.RecordPanic(s, q.TaskDone)
 				case "join":
-					track(s, args[0], q.Join(timeoutArg(t, args, 1)))
+					looptest.Track(s, args[0], q.Join(looptest.TimeoutArg(t, args, 1)))
 				default:
 					t.Errorf("unknown step %s", op) // Errorf: on the loop
 				}
 			}, tc.log)
-			got := s.state(func() string {
+			got := s.State(func() string {
 				if q.Full() != (q.Len() == q.Maxsize()) || q.Empty() != (q.Len() == 0) {
 					t.Errorf("Full %v, Empty %v with %d of %d items", q.Full(), q.Empty(), q.Len(), q.Maxsize())
 				}
@@ -179,15 +180,15 @@ func errWord(err error) string {
 }
 
 func TestQueueConstructorsRequireABound(t *testing.T) {
-	s := newScript(t)
+	s := looptest.NewScript(t)
 	for _, tc := range []struct {
 		name string
 		make func()
 	}{
-		{"fifo of 0", func() { queues.NewQueue[int](s.loop, 0) }},
-		{"lifo of -1", func() { queues.NewLifoQueue[int](s.loop, -1) }},
-		{"priority of 0", func() { queues.NewPriorityQueue(s.loop, 0, func(a, b int) bool { return a < b }) }},
-		{"priority without less", func() { queues.NewPriorityQueue[int](s.loop, 1, nil) }},
+		{"fifo of 0", func() { queues.NewQueue[int](s.Loop, 0) }},
+		{"lifo of -1", func() { queues.NewLifoQueue[int](s.Loop, -1) }},
+		{"priority of 0", func() { queues.NewPriorityQueue(s.Loop, 0, func(a, b int) bool { return a < b }) }},
+		{"priority without less", func() { queues.NewPriorityQueue[int](s.Loop, 1, nil) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			defer func() {

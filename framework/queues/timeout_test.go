@@ -1,6 +1,7 @@
 package queues_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -42,7 +43,7 @@ func TestTimeoutsAreTight(t *testing.T) {
 				return tc.start(queues.NewQueue[int](loop, 1), tc.timeout)
 			})
 			elapsed := time.Since(began)
-			if !errorsIsTimeout(err) {
+			if !errors.Is(err, concurrent.ErrTimeout) {
 				t.Fatalf("err = %v, want one matching concurrent.ErrTimeout", err)
 			}
 			if !strings.Contains(err.Error(), tc.what) {

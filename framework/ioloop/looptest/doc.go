@@ -3,7 +3,10 @@
 // loop on its own goroutine, stopped and closed when the test ends, and
 // helpers to run code on it (Do), wait for a future started on it
 // (Await) or for a channel (Wait), each bounded by Watchdog so a hung loop
-// fails the test instead of hanging it.
+// fails the test instead of hanging it. Script plays a table case against
+// a loop-only primitive (a lock, a queue: framework/locks and
+// framework/queues share it): named futures, timers, cancels, and the
+// outcomes checked in the order they happened.
 //
 // It is the bottom half of Tornado's tornado.testing.AsyncTestCase. The
 // whole test kit, with a server on a free port, a client, WebSocket dialing
