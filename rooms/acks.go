@@ -7,7 +7,7 @@ package rooms
 // retry of an older key still gets its original ack: the store finds the
 // key (store.Result.Duplicate). Bounded: the oldest entries go first.
 type recentAcks struct {
-	byKey map[ackKey]ack
+	byKey map[ackKey]Ack
 	order []ackKey // oldest first, a ring of len limit
 	next  int
 }
@@ -17,8 +17,8 @@ type ackKey struct {
 	key    string
 }
 
-// ack is what a committed write answers its sender.
-type ack struct {
+// Ack is what a committed write answers its sender.
+type Ack struct {
 	Key       string
 	EventID   int64
 	MessageID int64
@@ -30,15 +30,15 @@ type ack struct {
 const recentAckLimit = 1024
 
 func newRecentAcks(limit int) recentAcks {
-	return recentAcks{byKey: make(map[ackKey]ack, limit), order: make([]ackKey, limit)}
+	return recentAcks{byKey: make(map[ackKey]Ack, limit), order: make([]ackKey, limit)}
 }
 
-func (r *recentAcks) get(author int64, key string) (ack, bool) {
+func (r *recentAcks) get(author int64, key string) (Ack, bool) {
 	a, ok := r.byKey[ackKey{author, key}]
 	return a, ok
 }
 
-func (r *recentAcks) put(author int64, a ack) {
+func (r *recentAcks) put(author int64, a Ack) {
 	k := ackKey{author, a.Key}
 	if _, ok := r.byKey[k]; ok {
 		return

@@ -305,7 +305,7 @@ func (hd messagesHandler) withMessage(c *web.Context, a action) {
 
 func (hd messagesHandler) run(c *web.Context, a action) {
 	hd.e.withRoom(c, func(u *accounts.User, h *hub, _ int64) {
-		web.Guard(c, hd.e.act(h, u, a)).OnResult(func(reply ack, err error) {
+		web.Guard(c, hd.e.act(h, u, a)).OnResult(func(reply Ack, err error) {
 			if err != nil {
 				failRequest(c, err)
 				return

@@ -33,6 +33,7 @@ const (
 	actSend actionKind = iota
 	actEdit
 	actDelete
+	actChangeRoom // a moderator's change of the room's settings
 )
 
 // action is one client request to change the log.
@@ -41,15 +42,17 @@ type action struct {
 	body  string
 	key   string
 	msgID int64 // edit, delete
+	// change is what actChangeRoom sets (RoomID and ActorID are filled in).
+	change store.RoomChange
 }
 
 // act runs the pipeline for one action of u in h's room. The future
 // resolves on the loop with the ack after the commit, or fails with a
 // *Refusal (nothing stored) or another error (the commit's outcome).
-func (e *Engine) act(h *hub, u *accounts.User, a action) *concurrent.Future[ack] {
+func (e *Engine) act(h *hub, u *accounts.User, a action) *concurrent.Future[Ack] {
 	if r := e.check(h, u, &a); r != nil {
 		e.stats.refusals++
-		return concurrent.Failed[ack](r)
+		return concurrent.Failed[Ack](r)
 	}
 	if a.kind == actSend && a.key != "" {
 		if prior, ok := h.acks.get(u.ID, a.key); ok {
@@ -59,7 +62,7 @@ func (e *Engine) act(h *hub, u *accounts.User, a action) *concurrent.Future[ack]
 	}
 	if r := e.throttle(h, u, a); r != nil {
 		e.stats.refusals++
-		return concurrent.Failed[ack](r)
+		return concurrent.Failed[Ack](r)
 	}
 	return e.submit(h, u, a)
 }
@@ -69,6 +72,12 @@ func (e *Engine) act(h *hub, u *accounts.User, a action) *concurrent.Future[ack]
 func (e *Engine) check(h *hub, u *accounts.User, a *action) *Refusal {
 	if r := checkKey(a.key); r != nil {
 		return r
+	}
+	if a.kind == actChangeRoom {
+		if !u.Moderator() {
+			return refuse(http.StatusForbidden, "forbidden", "Only moderators change a room's settings.")
+		}
+		return nil
 	}
 	if a.kind != actDelete {
 		body, r := checkBody(a.body)
@@ -97,7 +106,7 @@ func (e *Engine) check(h *hub, u *accounts.User, a *action) *Refusal {
 // messages) and the user's token bucket (for messages and edits).
 // Moderators are exempt from slow mode, not from the bucket.
 func (e *Engine) throttle(h *hub, u *accounts.User, a action) *Refusal {
-	if a.kind == actDelete {
+	if a.kind == actDelete || a.kind == actChangeRoom {
 		return nil
 	}
 	now := e.now()
@@ -124,7 +133,7 @@ func (e *Engine) throttle(h *hub, u *accounts.User, a action) *Refusal {
 
 // submit hands the write to the store's writer and arranges for its result
 // to come back to the loop.
-func (e *Engine) submit(h *hub, u *accounts.User, a action) *concurrent.Future[ack] {
+func (e *Engine) submit(h *hub, u *accounts.User, a action) *concurrent.Future[Ack] {
 	var w store.Write
 	switch a.kind {
 	case actSend:
@@ -133,8 +142,12 @@ func (e *Engine) submit(h *hub, u *accounts.User, a action) *concurrent.Future[a
 		w = store.EditMessage{RoomID: h.room.ID, MessageID: a.msgID, UserID: u.ID, Body: a.body}
 	case actDelete:
 		w = store.DeleteMessage{RoomID: h.room.ID, MessageID: a.msgID, ActorID: u.ID, AsModerator: u.Moderator()}
+	case actChangeRoom:
+		change := a.change
+		change.RoomID, change.ActorID = h.room.ID, u.ID
+		w = change
 	}
-	f := concurrent.New[ack]()
+	f := concurrent.New[Ack]()
 	loop := e.cfg.Loop
 	err := e.cfg.Store.Submit(w, func(res store.Result) {
 		// On the store's writer goroutine: hand over, never touch the hub.
@@ -142,7 +155,7 @@ func (e *Engine) submit(h *hub, u *accounts.User, a action) *concurrent.Future[a
 	})
 	if err != nil {
 		e.stats.refusals++
-		return concurrent.Failed[ack](submitRefusal(err))
+		return concurrent.Failed[Ack](submitRefusal(err))
 	}
 	h.inflight++
 	h.touch()
@@ -152,7 +165,7 @@ func (e *Engine) submit(h *hub, u *accounts.User, a action) *concurrent.Future[a
 
 // committed runs on the loop when the writer has answered: ack first, then
 // one broadcast, or the error to the sender alone.
-func (e *Engine) committed(h *hub, u *accounts.User, a action, res store.Result, f *concurrent.Future[ack]) {
+func (e *Engine) committed(h *hub, u *accounts.User, a action, res store.Result, f *concurrent.Future[Ack]) {
 	h.inflight--
 	defer h.touch()
 	if res.Err != nil {
@@ -165,7 +178,7 @@ func (e *Engine) committed(h *hub, u *accounts.User, a action, res store.Result,
 	}
 	ev := res.Event
 	ev.UserName, ev.UserGuest = u.Name, u.Guest
-	reply := ack{Key: a.key, EventID: ev.ID, MessageID: ev.MessageID, At: timestamp(ev.CreatedAt), Duplicate: res.Duplicate}
+	reply := Ack{Key: a.key, EventID: ev.ID, MessageID: ev.MessageID, At: timestamp(ev.CreatedAt), Duplicate: res.Duplicate}
 	if a.kind == actSend && a.key != "" {
 		h.acks.put(u.ID, reply)
 	}
@@ -220,3 +233,15 @@ func reasonOr(reason string) string {
 }
 
 func ceilSeconds(d time.Duration) int { return (&Refusal{RetryAfter: d}).retryAfterSeconds() }
+
+// ChangeRoom applies a moderator's change to a room's settings (lock,
+// archive, slow mode, title, topic) through the same pipeline as a post:
+// the room event commits, then reaches every door and the hub's own state,
+// so later posts see it at once. It fails with a *Refusal for an unknown
+// room or an actor who is not a moderator. Loop-only; the admin dashboard
+// calls it.
+func (e *Engine) ChangeRoom(room string, actor *accounts.User, change store.RoomChange) *concurrent.Future[Ack] {
+	return concurrent.Then(e.hub(room), func(h *hub) *concurrent.Future[Ack] {
+		return e.act(h, actor, action{kind: actChangeRoom, change: change})
+	})
+}

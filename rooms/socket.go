@@ -107,7 +107,7 @@ func (s *socket) OnMessage(c *websocket.Conn, op websocket.Opcode, data []byte) 
 		s.sendError(refuse(http.StatusBadRequest, "invalid", "Unknown frame type %q.", f.Type), f.Key)
 		return
 	}
-	s.h.e.act(s.h, s.user, a).OnResult(func(reply ack, err error) {
+	s.h.e.act(s.h, s.user, a).OnResult(func(reply Ack, err error) {
 		if s.closed {
 			return // the client resends with its key and gets the same ack
 		}
@@ -119,7 +119,7 @@ func (s *socket) OnMessage(c *websocket.Conn, op websocket.Opcode, data []byte) 
 	})
 }
 
-func ackFrame(a ack) wireAck {
+func ackFrame(a Ack) wireAck {
 	return wireAck{Type: "ack", Key: a.Key, ID: a.EventID, Msg: a.MessageID, TS: a.At}
 }
 
