@@ -49,6 +49,9 @@ func benchAppend(b *testing.B, cfg Config, writers int) {
 	}
 	wg.Wait()
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
+	if st := s.WriterStats(); st.Commits > 0 {
+		b.ReportMetric(float64(st.Writes)/float64(st.Commits), "writes/commit")
+	}
 }
 
 // The read benchmarks share one 1,000,000-message database (10 rooms of

@@ -177,10 +177,13 @@ func TestSubmitWrites(t *testing.T) {
 	if m.Body != "live, edited" || m.EditedAt.IsZero() || !m.Deleted() || m.DeletedBy != mod {
 		t.Errorf("edited then deleted message = %+v", m)
 	}
-	log, _ := s.AuditLog(ctx, 0, 2)
-	if len(log) != 2 || log[0].Action != ActionChangeRoom || log[0].Details != `{"locked":false,"slow_mode":0,"title":"T"}` ||
-		log[1].Action != ActionDeleteMessage || log[1].Details != "rude" || log[1].ActorID != mod {
-		t.Errorf("audit log = %+v; want the room change, then the moderator's delete", log)
+	// Newest first: the room change, the moderator's delete, and the
+	// fixture's; the author's own delete is not audited.
+	log, _ := s.AuditLog(ctx, 0, 10)
+	if len(log) != 3 || log[0].Action != ActionChangeRoom || log[0].Details != `{"locked":false,"slow_mode":0,"title":"T"}` ||
+		log[1].Action != ActionDeleteMessage || log[1].Details != "rude" || log[1].ActorID != mod ||
+		log[2].Target != fmt.Sprintf("message:%d", f.deleted.ID) {
+		t.Errorf("audit log = %+v; want the room change and the two moderator deletes", log)
 	}
 }
 
