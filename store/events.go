@@ -21,8 +21,8 @@ const (
 // is one event; replaying a room's events in id order rebuilds what its
 // members see.
 type Event struct {
-	ID        int64  // cursor: strictly increasing in commit order, never reused
-	RoomID    int64  //
+	ID        int64 // cursor: strictly increasing in commit order, never reused
+	RoomID    int64
 	Kind      string // one of the Event* constants
 	MessageID int64  // message, edit, delete; 0 for room
 	UserID    int64  // author (message, edit) or actor (delete, room)
@@ -101,7 +101,10 @@ type RoomChange struct {
 // Otherwise done (if not nil) is called exactly once, on the writer
 // goroutine, after the transaction holding w has committed or failed.
 // Across all Submits, done calls come in commit order, which is the order of
-// the event ids. done must not block: the next batch waits for it.
+// the event ids. done must not block: the next batch waits for it. In
+// particular it must not call the Store's blocking writes (AppendMessage,
+// DeleteMessage, the room setters), which would wait for the writer that
+// is running done; Submit from done is fine.
 //
 // Submit is safe from any goroutine and never blocks.
 func (s *Store) Submit(w Write, done func(Result)) error {
