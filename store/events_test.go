@@ -648,3 +648,32 @@ func TestBumpSessionVersion(t *testing.T) {
 		t.Errorf("BumpSessionVersion(999) = %v, want ErrNotFound", err)
 	}
 }
+
+// TestBlockingWriteSkippedWhenCallerLeft: a blocking write whose context has
+// ended while it waits in the queue returns the context's error and is not
+// written when its turn comes.
+func TestBlockingWriteSkippedWhenCallerLeft(t *testing.T) {
+	s := openTest(t, Config{})
+	f := newFixture(t, s)
+	release := holdWriter(t, s, NewMessage{RoomID: f.room.ID, AuthorID: f.user.ID, Body: "holds the writer"})
+	before := countEvents(t, s)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.AppendMessage(ctx, NewMessage{RoomID: f.room.ID, AuthorID: f.user.ID, Body: "left"}); !errors.Is(err, context.Canceled) {
+		t.Errorf("AppendMessage with an ended context = %v, want context.Canceled", err)
+	}
+	if err := s.SetRoomLocked(ctx, f.mod.ID, f.room.ID, true); !errors.Is(err, context.Canceled) {
+		t.Errorf("SetRoomLocked with an ended context = %v, want context.Canceled", err)
+	}
+	release()
+	after := submit(t, s, NewMessage{RoomID: f.room.ID, AuthorID: f.user.ID, Body: "after"}) // behind the skipped ones
+	if after.Err != nil {
+		t.Fatal(after.Err)
+	}
+	if got := countEvents(t, s) - before; got != 1 {
+		t.Errorf("%d events stored, want only the last write's", got)
+	}
+	if r, _ := s.RoomByID(context.Background(), f.room.ID); r.Locked {
+		t.Error("the skipped SetRoomLocked locked the room")
+	}
+}
