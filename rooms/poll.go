@@ -66,6 +66,8 @@ func (p *poll) start() {
 			p.c.Finish()
 		case len(pg.events) > 0:
 			p.answer(pg.events, pg.more)
+		case p.h.e.closing:
+			p.answer(nil, false) // a shutdown began while it read: do not park
 		default:
 			p.park()
 		}
