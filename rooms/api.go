@@ -319,9 +319,15 @@ func (hd messagesHandler) run(c *web.Context, a action) {
 	})
 }
 
-// decodeBody decodes a JSON request body into v.
+// decodeBody decodes a JSON request body into v. The body must be valid
+// UTF-8 first: encoding/json would replace invalid bytes with U+FFFD, and
+// a message would be stored with text its sender never wrote.
 func decodeBody(c *web.Context, v any) error {
-	if err := json.Unmarshal(c.Request().Body, v); err != nil {
+	body := c.Request().Body
+	if !utf8.Valid(body) {
+		return refuse(http.StatusBadRequest, "invalid", "The body is not valid UTF-8.")
+	}
+	if err := json.Unmarshal(body, v); err != nil {
 		return refuse(http.StatusBadRequest, "invalid", "The body is not the JSON object expected: %v", err)
 	}
 	return nil
