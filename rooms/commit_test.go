@@ -279,3 +279,33 @@ func TestRetryBeforeCommit(t *testing.T) {
 	s.logBefore++
 	s.proveNothingBroadcast()
 }
+
+// A retry of a send already acked gets its ack even when the sender may no
+// longer post (muted, the room locked since): the message is stored, and
+// a client resending its outbox must learn that, not that it was refused.
+func TestRetryAfterMute(t *testing.T) {
+	for _, door := range []string{"ws", "http"} {
+		t.Run(door, func(t *testing.T) {
+			s := newScene(t, nil, nil)
+			s.sendOK(door, "said before the mute", "m1")
+			first := httpAck(t, s.ada.post("lobby", "said before the mute", "m1"), http.StatusOK)
+			if err := s.tc.store.MuteUser(context.Background(), s.tc.owner.ID, s.ada.id, s.clock.Now().Add(time.Hour), "enough"); err != nil {
+				t.Fatal(err)
+			}
+			s.tc.refresh(s.ada.id)
+			var again frame
+			if door == "http" {
+				again = httpAck(t, s.ada.post("lobby", "said before the mute", "m1"), http.StatusOK)
+			} else {
+				s.aws.Send(`{"type":"send","body":"said before the mute","key":"m1"}`)
+				again = nextReply(t, s.aws)
+			}
+			if !sameAck(again, first) {
+				t.Fatalf("the retry after the mute got %+v, want the first ack %+v", again, first)
+			}
+			s.proveNothingBroadcast()
+			// A new message is refused as before.
+			s.sendRefused(door, "a new one", "m2", "muted", http.StatusForbidden, 3600)
+		})
+	}
+}

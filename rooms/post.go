@@ -46,16 +46,20 @@ type action struct {
 // act runs the pipeline for one action of u in h's room. The future
 // resolves on the loop with the ack after the commit, or fails with a
 // *Refusal (nothing stored) or another error (the commit's outcome).
+//
+// A retry of a send already acked is answered with its ack before any
+// rule: the message is stored, so neither a rule of time (rate limit, slow
+// mode) nor a change since (a mute, a lock) may tell the client otherwise.
 func (e *Engine) act(h *hub, u *accounts.User, a action) *concurrent.Future[ack] {
-	if r := e.check(h, u, &a); r != nil {
-		e.stats.refusals++
-		return concurrent.Failed[ack](r)
-	}
 	if a.kind == actSend && a.key != "" {
 		if prior, ok := h.acks.get(u.ID, a.key); ok {
 			prior.Duplicate = true
 			return concurrent.Resolved(prior)
 		}
+	}
+	if r := e.check(h, u, &a); r != nil {
+		e.stats.refusals++
+		return concurrent.Failed[ack](r)
 	}
 	if r := e.throttle(h, u, a); r != nil {
 		e.stats.refusals++
