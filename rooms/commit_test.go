@@ -309,3 +309,18 @@ func TestRetryAfterMute(t *testing.T) {
 		})
 	}
 }
+
+// A send whose commit failed is not a post: it does not start the sender's
+// slow-mode wait, so the retry of the same message commits.
+func TestFailedCommitIsNotAPost(t *testing.T) {
+	clock := newTestClock()
+	tc := startFullChat(t, func(cfg *Config) { quietLog(cfg); withClock(clock)(cfg) })
+	if err := tc.store.SetRoomSlowMode(context.Background(), tc.owner.ID, tc.lobby.ID, 30); err != nil {
+		t.Fatal(err)
+	}
+	ada := tc.guest("ada")
+	httpError(t, ada.post("lobby", bigBody, "big"), http.StatusServiceUnavailable, "unavailable", 0)
+	httpAck(t, ada.post("lobby", "the short version", "small"), http.StatusCreated)
+	// The post that committed starts the wait.
+	httpError(t, ada.post("lobby", "and another", "third"), http.StatusTooManyRequests, "slow_mode", 30)
+}

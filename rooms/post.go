@@ -41,6 +41,10 @@ type action struct {
 	body  string
 	key   string
 	msgID int64 // edit, delete
+	// slowMarked is when throttle started the sender's slow-mode wait
+	// for this send (zero: it did not), slowPrior the mark it replaced
+	// (zero: none), so a send that stores nothing can undo it.
+	slowMarked, slowPrior time.Time
 }
 
 // act runs the pipeline for one action of u in h's room. The future
@@ -61,7 +65,7 @@ func (e *Engine) act(h *hub, u *accounts.User, a action) *concurrent.Future[ack]
 		e.stats.refusals++
 		return concurrent.Failed[ack](r)
 	}
-	if r := e.throttle(h, u, a); r != nil {
+	if r := e.throttle(h, u, &a); r != nil {
 		e.stats.refusals++
 		return concurrent.Failed[ack](r)
 	}
@@ -99,8 +103,9 @@ func (e *Engine) check(h *hub, u *accounts.User, a *action) *Refusal {
 
 // throttle applies the rules of time: the room's slow mode (for new
 // messages) and the user's token bucket (for messages and edits).
-// Moderators are exempt from slow mode, not from the bucket.
-func (e *Engine) throttle(h *hub, u *accounts.User, a action) *Refusal {
+// Moderators are exempt from slow mode, not from the bucket. A send that
+// passes marks the start of its sender's slow-mode wait in a.
+func (e *Engine) throttle(h *hub, u *accounts.User, a *action) *Refusal {
 	if a.kind == actDelete {
 		return nil
 	}
@@ -121,9 +126,25 @@ func (e *Engine) throttle(h *hub, u *accounts.User, a action) *Refusal {
 		if len(h.lastPost) >= maxTrackedUsers {
 			pruneBefore(h.lastPost, now.Add(-slow))
 		}
+		a.slowPrior = h.lastPost[u.ID]
 		h.lastPost[u.ID] = now
+		a.slowMarked = now
 	}
 	return nil
+}
+
+// unmarkPost undoes a's slow-mode mark after its write stored nothing (the
+// queue was full, the commit failed): it was not a post, and its retry
+// must not wait for it. A mark made since by another send stays.
+func (h *hub) unmarkPost(userID int64, a action) {
+	if a.slowMarked.IsZero() || !h.lastPost[userID].Equal(a.slowMarked) {
+		return
+	}
+	if a.slowPrior.IsZero() {
+		delete(h.lastPost, userID)
+		return
+	}
+	h.lastPost[userID] = a.slowPrior
 }
 
 // submit hands the write to the store's writer and arranges for its result
@@ -146,6 +167,7 @@ func (e *Engine) submit(h *hub, u *accounts.User, a action) *concurrent.Future[a
 	})
 	if err != nil {
 		e.stats.refusals++
+		h.unmarkPost(u.ID, a)
 		return concurrent.Failed[ack](submitRefusal(err))
 	}
 	h.inflight++
@@ -160,6 +182,7 @@ func (e *Engine) committed(h *hub, u *accounts.User, a action, res store.Result,
 	h.inflight--
 	defer h.touch()
 	if res.Err != nil {
+		h.unmarkPost(u.ID, a)
 		r := commitRefusal(res.Err)
 		if r.Code == "unavailable" {
 			e.cfg.Logger.Error("rooms: commit failed", "room", h.room.Name, "user", u.ID, "err", res.Err)
