@@ -339,3 +339,49 @@ func TestKeyOfAnotherRoom(t *testing.T) {
 		t.Fatalf("a key of the lobby, used in the side room: %d %s", r.Status, r.Body)
 	}
 }
+
+// A full writer queue is busy (503, retry_after 1) to the sender alone,
+// and, storing nothing, it does not start the sender's slow-mode wait: the
+// retry once the queue drains commits.
+func TestBusy(t *testing.T) {
+	for _, door := range []string{"ws", "http"} {
+		t.Run(door, func(t *testing.T) {
+			st, err := store.Open(context.Background(), store.Config{Path: filepath.Join(t.TempDir(), "chat.db"), QueueSize: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			tc := startChatOn(t, st, nil)
+			if err := st.SetRoomSlowMode(context.Background(), tc.owner.ID, tc.lobby.ID, 10); err != nil {
+				t.Fatal(err)
+			}
+			hold := tc.createRoom("hold")
+			ada, bob := tc.guest("ada"), tc.guest("bob")
+			aws, bws := ada.ws("lobby", -1), bob.ws("lobby", -1)
+			readUntil(t, aws, "hello")
+			readUntil(t, bws, "hello")
+			ada.call("GET", "/api/me", "")
+			release := tc.holdWriter(hold)
+			bws.Send(`{"type":"send","body":"fills the queue","key":"q1"}`)
+			tc.waitQueued(1)
+			if door == "ws" {
+				aws.Send(`{"type":"send","body":"no room","key":"a1"}`)
+				wsError(t, aws, "busy", "a1", 1)
+			} else {
+				httpError(t, ada.post("lobby", "no room", "a1"), http.StatusServiceUnavailable, "busy", 1)
+			}
+			expectSilence(t, bws, silence, "bob")
+			release()
+			first := nextReply(t, bws)
+			for _, ws := range []*asynctest.WSClient{bws, aws} {
+				if f := nextFrame(t, ws); f.Type != "message" || f.ID != first.ID {
+					t.Fatalf("got %+v, want bob's message %d", f, first.ID)
+				}
+			}
+			retry := httpAck(t, ada.post("lobby", "no room", "a1"), http.StatusCreated)
+			if f := nextFrame(t, bws); f.Type != "message" || f.ID != retry.ID || f.Body != "no room" {
+				t.Fatalf("bob got %+v, want ada's retry %d", f, retry.ID)
+			}
+		})
+	}
+}
