@@ -724,3 +724,17 @@ func TestKick(t *testing.T) {
 	readUntil(t, s.aws, "hello")
 	s.sendOK("ws", "I am back", "back")
 }
+
+// The bucket is the user's, over every room and door.
+func TestRateLimitAcrossRoomsAndDoors(t *testing.T) {
+	s := newScene(t, nil, nil)
+	for i := range 3 {
+		s.sendOK("ws", "lobby "+strconv.Itoa(i), "l"+strconv.Itoa(i))
+	}
+	for i := range 2 {
+		httpAck(t, s.ada.post("side", "side "+strconv.Itoa(i), "s"+strconv.Itoa(i)), http.StatusCreated)
+	}
+	httpError(t, s.ada.post("side", "one too many", "s2"), http.StatusTooManyRequests, "rate_limited", 1)
+	s.sendRefused("http", "one too many", "l3", "rate_limited", http.StatusTooManyRequests, 1)
+	s.sendRefused("ws", "one too many", "l4", "rate_limited", http.StatusTooManyRequests, 1)
+}
