@@ -703,10 +703,8 @@ func TestKick(t *testing.T) {
 	if kicked != 2 || writeErr != nil {
 		t.Fatalf("Kick closed %d connections (want 2); the late write: %v", kicked, writeErr)
 	}
-	for _, got := range []websocket.CloseError{asynctest.Wait(t, probe.closed, "the kicked probe closes")} {
-		if got.Code != CloseKicked || got.Reason != "cool off for a minute" {
-			t.Fatalf("probe closed with %+v, want 4000 and the reason", got)
-		}
+	if got := asynctest.Wait(t, probe.closed, "the kicked probe closes"); got.Code != CloseKicked || got.Reason != "cool off for a minute" {
+		t.Fatalf("probe closed with %+v, want 4000 and the reason", got)
 	}
 	if code, reason := s.aws.WaitClosed(); code != CloseKicked || reason != "cool off for a minute" {
 		t.Fatalf("ada's socket closed with %d %q", code, reason)
