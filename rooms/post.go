@@ -156,6 +156,15 @@ func (h *hub) unmarkPost(userID int64, a action) {
 	h.lastPost[userID] = a.slowPrior
 }
 
+// notAPost gives back what a write that stored nothing took: its slow-mode
+// mark and its token.
+func (e *Engine) notAPost(h *hub, u *accounts.User, a action) {
+	h.unmarkPost(u.ID, a)
+	if a.kind == actSend || a.kind == actEdit {
+		e.limiter.refund(u.ID)
+	}
+}
+
 // submit hands the write to the store's writer and arranges for its result
 // to come back to the loop.
 func (e *Engine) submit(h *hub, u *accounts.User, a action) *concurrent.Future[Ack] {
@@ -180,7 +189,7 @@ func (e *Engine) submit(h *hub, u *accounts.User, a action) *concurrent.Future[A
 	})
 	if err != nil {
 		e.stats.refusals++
-		h.unmarkPost(u.ID, a)
+		e.notAPost(h, u, a)
 		return concurrent.Failed[Ack](submitRefusal(err))
 	}
 	h.inflight++
@@ -195,7 +204,7 @@ func (e *Engine) committed(h *hub, u *accounts.User, a action, res store.Result,
 	h.inflight--
 	defer h.touch()
 	if res.Err != nil {
-		h.unmarkPost(u.ID, a)
+		e.notAPost(h, u, a)
 		r := commitRefusal(res.Err)
 		if r.Code == "unavailable" {
 			e.cfg.Logger.Error("rooms: commit failed", "room", h.room.Name, "user", u.ID, "err", res.Err)

@@ -194,7 +194,7 @@ func (h *hub) hello(u *accounts.User) wireHello {
 // sessionEndedReason says why a connection's session no longer holds.
 func sessionEndedReason(u *accounts.User, now time.Time) string {
 	if u.BannedAt(now) {
-		return "You are banned: " + reasonOr(u.BanReason)
+		return refuseUntil(http.StatusForbidden, "banned", u.BannedUntil, now, "You are banned: %s", reasonOr(u.BanReason)).Message
 	}
 	return "Your session ended; sign in again."
 }
