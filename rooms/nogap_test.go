@@ -14,7 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-		"math/rand/v2"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -1172,4 +1172,121 @@ func runSwarm(t *testing.T, seed uint64, size swarmSize) {
 	t.Logf("%d posters, %d readers: posted in %v, all read in %v; sessions ws %d, sse %d, poll %d; %d ws frames and %d sse events cut in the middle, %d polls abandoned; %d store reads",
 		len(posters), len(readers), postedIn.Round(time.Millisecond), time.Since(start).Round(time.Millisecond),
 		sessions[doorWS], sessions[doorSSE], sessions[doorPoll], midFrame, midEvent, abandons, reads.Stats().Completed)
+}
+
+// TestCursorReset: a cursor the room cannot serve (beyond its last id, or
+// an id of another room, whether older than the ring's span, within it or
+// newer than the room's last) is answered with a reset carrying the room's
+// last id on every door, never with a silent skip; a stream then ends. A
+// cursor the room can serve, from the ring or from SQLite, is no reset.
+func TestCursorReset(t *testing.T) {
+	tc := startChat(t, func(c *Config) {
+		c.RateLimit = RateLimit{Burst: 1000, PerSecond: 1000}
+		c.RingSize = 4
+	})
+	tc.createRoom("den")
+	ada := tc.guest("ada")
+	post := func(room string) int64 {
+		t.Helper()
+		r := ada.post(room, "hi", "")
+		if r.Status != 201 {
+			t.Fatalf("post to %s: %d %s", room, r.Status, r.Body)
+		}
+		return decodeFrame(t, r.Body).ID
+	}
+	var lobby []int64
+	for range 2 {
+		lobby = append(lobby, post("lobby"))
+	}
+	denOld := post("den") // older than the lobby's ring will reach
+	for range 6 {
+		lobby = append(lobby, post("lobby"))
+	}
+	denWithin := post("den") // above the ring's base, below the lobby's last id
+	lobby = append(lobby, post("lobby"))
+	denNewer := post("den") // above the lobby's last id
+	last := lobby[len(lobby)-1]
+
+	for _, tt := range []struct {
+		name   string
+		cursor int64
+		reset  bool
+	}{
+		{"beyond the last id", last + 1000, true},
+		{"another room's id, older than the ring", denOld, true},
+		{"another room's id, within the ring's span", denWithin, true},
+		{"another room's id, newer than the room's last", denNewer, true},
+		{"the room's id, in the ring", lobby[len(lobby)-2], false},
+		{"the room's id, in SQLite only", lobby[1], false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			u := *ada
+			u.t = t
+			check := func(door string, f frame) {
+				t.Helper()
+				switch {
+				case tt.reset && (f.Type != "reset" || f.LastID != last):
+					t.Errorf("%s after %d: %+v, want a reset with last_id %d", door, tt.cursor, f, last)
+				case !tt.reset && f.Type == "reset":
+					t.Errorf("%s after %d: a reset, want events", door, tt.cursor)
+				}
+			}
+			ws := u.ws("lobby", tt.cursor)
+			if f := readFrame(t, ws); f.Type != "hello" {
+				t.Fatalf("ws: first frame %+v", f)
+			}
+			check("ws", readFrame(t, ws))
+			ws.Close(1000, "")
+
+			p := u.poll("lobby", tt.cursor)
+			if !tt.reset && p.Type != "events" {
+				t.Errorf("poll: %+v, want events", p)
+			}
+			check("poll", p)
+
+			for _, sse := range []struct {
+				name        string
+				after       int64
+				lastEventID string
+			}{
+				{"sse after", tt.cursor, ""},
+				{"sse Last-Event-ID", 0, itoa(tt.cursor)},
+			} {
+				s := u.stream("lobby", sse.after, sse.lastEventID)
+				if _, f := s.next(t); f.Type != "hello" {
+					t.Fatalf("%s: first event %+v", sse.name, f)
+				}
+				ev, f := s.next(t)
+				check(sse.name, f)
+				if tt.reset && ev.id != "" {
+					t.Errorf("%s: the reset came with id %q", sse.name, ev.id)
+				}
+				if tt.reset {
+					expectStreamEnd(t, sse.name, s)
+				}
+				s.close()
+			}
+		})
+	}
+}
+
+// expectStreamEnd waits for the server to end a stream; nothing durable
+// may come first.
+func expectStreamEnd(t *testing.T, what string, s *sseClient) {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case ev, ok := <-s.events:
+			if !ok {
+				return
+			}
+			if ev.id != "" {
+				t.Errorf("%s: event %q after the reset", what, ev.data)
+			}
+		case <-deadline:
+			t.Errorf("%s: the stream is still open 5 s after its reset (docs/protocol.md: a reset ends the stream)", what)
+			return
+		}
+	}
 }

@@ -159,8 +159,10 @@ func (s *stream) leave() {
 func (s *stream) gone() bool   { return s.ended }
 func (s *stream) behind() bool { return s.written-s.taken > s.h.e.cfg.StreamMaxBehind/4 }
 
+// sendReset sends the reset and ends the stream (docs/protocol.md): the
+// client reloads the room and reconnects with the new cursor.
 func (s *stream) sendReset(lastID int64) {
-	s.sendEphemeral(encodeFrame(wireReset{Type: "reset", LastID: lastID}))
+	s.endWith(encodeFrame(wireReset{Type: "reset", LastID: lastID}))
 }
 
 func (s *stream) goLive() {
