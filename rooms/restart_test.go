@@ -480,3 +480,69 @@ func decodeFrameErr(body []byte) frame {
 	json.Unmarshal(body, &f)
 	return f
 }
+
+// blockReads occupies the only worker of reads until the returned func is
+// called, so the engine's next store read waits in its queue.
+func blockReads(t *testing.T, tc *testChat, reads *ioloop.Executor) (release func()) {
+	t.Helper()
+	unblock, started := make(chan struct{}), make(chan struct{})
+	tc.Do(func() {
+		ioloop.RunInExecutor(reads, func() (struct{}, error) {
+			close(started)
+			<-unblock
+			return struct{}{}, nil
+		})
+	})
+	asynctest.Wait(t, started, "the reads worker blocked")
+	var once sync.Once
+	release = func() { once.Do(func() { close(unblock) }) }
+	t.Cleanup(release)
+	return release
+}
+
+// TestShutdownEndsReplayingStream: a stream still catching up from SQLite
+// when Shutdown runs ends too, rather than going live on a server that is
+// stopping (and Drained does not report the engine empty while it is open).
+func TestShutdownEndsReplayingStream(t *testing.T) {
+	var reads *ioloop.Executor
+	tc := startChat(t, func(c *Config) {
+		c.RateLimit = RateLimit{Burst: 1000, PerSecond: 1000}
+		c.RingSize = 4
+		reads = c.Loop.NewExecutor("reads", 1, 16)
+		c.Reads = reads
+	})
+	ada := tc.guest("ada")
+	for i := range 10 {
+		if r := ada.post("lobby", fmt.Sprint("m", i), ""); r.Status != 201 {
+			t.Fatalf("post: %d %s", r.Status, r.Body)
+		}
+	}
+	release := blockReads(t, tc, reads)
+	s := ada.stream("lobby", 0, "") // 0 is older than the ring: a SQLite read
+	if _, f := s.next(t); f.Type != "hello" {
+		t.Fatalf("first event %+v", f)
+	}
+	tc.WaitFor(func() bool { return reads.Stats().QueueDepth == 1 }, "the replay's read queued")
+	tc.Do(tc.engine.Shutdown)
+	release()
+	expectEnd := time.After(5 * time.Second)
+	for n := 0; ; {
+		select {
+		case ev, ok := <-s.events:
+			if !ok {
+				if n != 10 {
+					t.Errorf("the stream ended after %d of the 10 events", n)
+				}
+				return
+			}
+			if ev.id != "" {
+				n++
+			}
+			continue
+		case <-expectEnd:
+		}
+		var drained bool
+		tc.Do(func() { drained = tc.engine.Drained() })
+		t.Fatalf("the stream is open 5 s after Shutdown, having replayed %d events (Drained: %v)", n, drained)
+	}
+}

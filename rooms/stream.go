@@ -166,7 +166,13 @@ func (s *stream) sendReset(lastID int64) {
 }
 
 func (s *stream) goLive() {
-	if !s.ended {
+	switch {
+	case s.ended:
+	case s.h.e.closing:
+		// Shutdown ran while the replay read SQLite: it ended the streams
+		// that were live, not this one.
+		s.end()
+	default:
 		s.h.streams[s] = struct{}{}
 		s.h.touch()
 	}
