@@ -546,3 +546,44 @@ func TestShutdownEndsReplayingStream(t *testing.T) {
 		t.Fatalf("the stream is open 5 s after Shutdown, having replayed %d events (Drained: %v)", n, drained)
 	}
 }
+// TestShutdownDuringRoomLoad: a WebSocket whose room was still loading
+// when Shutdown ran is refused or closed with 1001, not served by a hub
+// that Shutdown never saw.
+func TestShutdownDuringRoomLoad(t *testing.T) {
+	var reads *ioloop.Executor
+	tc := startChat(t, func(c *Config) {
+		reads = c.Loop.NewExecutor("reads", 1, 16)
+		c.Reads = reads
+	})
+	ada := tc.guest("ada")
+	p := ada.peer(http.DefaultTransport)
+	release := blockReads(t, tc, reads)
+	type dialed struct {
+		conn *gorilla.Conn
+		err  error
+	}
+	ch := make(chan dialed, 1)
+	go func() {
+		conn, err := p.dialWS(context.Background(), "lobby", 0)
+		ch <- dialed{conn, err}
+	}()
+	tc.WaitFor(func() bool { return reads.Stats().QueueDepth == 1 }, "the room's load queued")
+	tc.Do(tc.engine.Shutdown)
+	release()
+	d := asynctest.Wait(t, ch, "the dial")
+	if d.err != nil {
+		return // refused: fine
+	}
+	defer d.conn.Close()
+	d.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		_, _, err := d.conn.ReadMessage()
+		if err == nil {
+			continue
+		}
+		if ce := (*gorilla.CloseError)(nil); !errors.As(err, &ce) || ce.Code != gorilla.CloseGoingAway {
+			t.Fatalf("a WebSocket opened on a room loading at Shutdown ended with %v, want a refusal or close 1001", err)
+		}
+		return
+	}
+}
