@@ -204,9 +204,10 @@ func sendFrame(t *testing.T, conn *gorilla.Conn, v map[string]any) {
 
 // TestShutdownAndRestart: Shutdown with clients on every door closes the
 // WebSockets with 1001, answers a parked long poll with no events and ends
-// the streams, while the writes submitted just before still commit: the
-// HTTP ones are acked, the WebSocket ones acked or, once the socket is
-// gone, found by a retry with the same key after the restart. A new server
+// the streams, while the writes submitted just before (all 15 held in
+// flight by a writer kept busy) still commit: the HTTP ones are acked,
+// the WebSocket ones, whose socket is gone, are found by a retry with the
+// same key after the restart (the same id, no second event). A new server
 // on the same store (or the same file reopened) then serves every client
 // from its cursor, on its door, with a room change made while no server
 // ran: each ends with exactly the stored log, each key stored once.
@@ -233,7 +234,7 @@ func testRestart(t *testing.T, reopen bool) {
 		c.RingSize = 8
 	}
 	sc := startStoppableChat(t, st, keys, adjust)
-	sc.createRoom("den")
+	den := sc.createRoom("den")
 	transport := &http.Transport{}
 	t.Cleanup(transport.CloseIdleConnections)
 	users := map[string]*testUser{}
@@ -294,6 +295,21 @@ func testRestart(t *testing.T, reopen bool) {
 	}()
 	sc.WaitFor(func() bool { return sc.engine.Stats().Waiters == 1 }, "dee's poll parked")
 
+	// The writer is held (a done callback that waits: Submit's contract
+	// says the next batch waits for it), so that every write below is
+	// still in flight when Shutdown runs. The holding write is a change to
+	// the den's topic, which no client here checks.
+	held, unhold := make(chan struct{}), make(chan struct{})
+	var unholdOnce sync.Once
+	release := func() { unholdOnce.Do(func() { close(unhold) }) }
+	t.Cleanup(release)
+	topic := "held"
+	if err := st.Submit(store.RoomChange{RoomID: den.ID, ActorID: sc.owner.ID, Topic: &topic},
+		func(store.Result) { close(held); <-unhold }); err != nil {
+		t.Fatal(err)
+	}
+	asynctest.Wait(t, held, "the writer held")
+
 	// Just before the shutdown: 10 sends on dan's socket, 5 POSTs by eve,
 	// and cy polling on. Shutdown runs in the loop turn that sees the last
 	// of the 15 submitted.
@@ -329,7 +345,10 @@ func testRestart(t *testing.T, reopen bool) {
 		sc.engine.Shutdown()
 		return true
 	}, "15 writes submitted")
-	t.Logf("%d of the 15 writes in flight at Shutdown", inflight)
+	if inflight != 15 {
+		t.Errorf("%d of the 15 writes in flight at Shutdown, want all", inflight)
+	}
+	release()
 
 	// The doors close.
 	err = readWSUntil(t, ada, adaWS, -1, nil)
@@ -361,7 +380,9 @@ func testRestart(t *testing.T, reopen bool) {
 			acked++
 		}
 	}
-	t.Logf("dan got %d of his 10 late acks before the 1001", acked)
+	if acked != 0 {
+		t.Errorf("dan got %d of his 10 late acks after the 1001", acked)
+	}
 	sc.WaitFor(sc.engine.Drained, "the engine drained")
 	sc.stop()
 
@@ -458,6 +479,9 @@ func testRestart(t *testing.T, reopen bool) {
 	keysStored := map[string]int{}
 	rooms := 0
 	for _, ev := range log {
+		if id, ok := retried[ev.Key]; ok && id != ev.ID {
+			t.Errorf("dan's retry of %q after the restart acked %d; it is stored as %d", ev.Key, id, ev.ID)
+		}
 		if ev.Key != "" {
 			keysStored[ev.Key]++
 		}
@@ -546,6 +570,7 @@ func TestShutdownEndsReplayingStream(t *testing.T) {
 		t.Fatalf("the stream is open 5 s after Shutdown, having replayed %d events (Drained: %v)", n, drained)
 	}
 }
+
 // TestShutdownDuringRoomLoad: a WebSocket whose room was still loading
 // when Shutdown ran is refused or closed with 1001, not served by a hub
 // that Shutdown never saw.
