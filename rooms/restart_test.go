@@ -526,7 +526,7 @@ func blockReads(t *testing.T, tc *testChat, reads *ioloop.Executor) (release fun
 
 // TestShutdownEndsReplayingStream: a stream still catching up from SQLite
 // when Shutdown runs ends too, rather than going live on a server that is
-// stopping (and Drained does not report the engine empty while it is open).
+// stopping, and the engine then drains.
 func TestShutdownEndsReplayingStream(t *testing.T) {
 	var reads *ioloop.Executor
 	tc := startChat(t, func(c *Config) {
@@ -554,10 +554,8 @@ func TestShutdownEndsReplayingStream(t *testing.T) {
 		select {
 		case ev, ok := <-s.events:
 			if !ok {
-				if n != 10 {
-					t.Errorf("the stream ended after %d of the 10 events", n)
-				}
-				return
+				tc.WaitFor(tc.engine.Drained, "the engine drained")
+				return // it resumes from its cursor on the next server
 			}
 			if ev.id != "" {
 				n++
@@ -610,5 +608,55 @@ func TestShutdownDuringRoomLoad(t *testing.T) {
 			t.Fatalf("a WebSocket opened on a room loading at Shutdown ended with %v, want a refusal or close 1001", err)
 		}
 		return
+	}
+}
+
+// TestKickEndsReplayingStream: a kick reaches a stream of the user that is
+// still catching up from SQLite: it ends with the "kicked" error instead
+// of going live afterwards.
+func TestKickEndsReplayingStream(t *testing.T) {
+	var reads *ioloop.Executor
+	tc := startChat(t, func(c *Config) {
+		c.RateLimit = RateLimit{Burst: 1000, PerSecond: 1000}
+		c.RingSize = 4
+		reads = c.Loop.NewExecutor("reads", 1, 16)
+		c.Reads = reads
+	})
+	ada := tc.guest("ada")
+	for i := range 10 {
+		if r := ada.post("lobby", fmt.Sprint("m", i), ""); r.Status != 201 {
+			t.Fatalf("post: %d %s", r.Status, r.Body)
+		}
+	}
+	release := blockReads(t, tc, reads)
+	s := ada.stream("lobby", 0, "")
+	if _, f := s.next(t); f.Type != "hello" {
+		t.Fatalf("first event %+v", f)
+	}
+	tc.WaitFor(func() bool { return reads.Stats().QueueDepth == 1 }, "the replay's read queued")
+	var kicked int
+	tc.Do(func() { kicked = tc.engine.Kick(ada.id, "go away") })
+	release()
+	if kicked != 1 {
+		t.Errorf("Kick closed %d connections, want 1 (the replaying stream)", kicked)
+	}
+	expectEnd := time.After(5 * time.Second)
+	sawKick := false
+	for {
+		select {
+		case ev, ok := <-s.events:
+			if !ok {
+				if !sawKick {
+					t.Errorf("the stream ended without the kicked error")
+				}
+				return
+			}
+			if f := decodeFrame(t, ev.data); f.Type == "error" && f.Code == "kicked" {
+				sawKick = true
+			}
+			continue
+		case <-expectEnd:
+		}
+		t.Fatalf("the kicked user's stream is open 5 s after the kick")
 	}
 }

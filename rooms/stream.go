@@ -54,6 +54,10 @@ type stream struct {
 	user  *accounts.User
 	ping  *ioloop.PeriodicCallback
 	ended bool
+	// live: caught up, so the hub's broadcasts reach it. The stream is in
+	// the hub's streams from open on, so that Shutdown and kicks reach it
+	// while it replays too.
+	live bool
 
 	written  int  // bytes written to the response
 	taken    int  // of which the kernel has taken (a Flush resolved)
@@ -67,8 +71,10 @@ func (s *stream) open(cursor int64) {
 	s.c.SetHeader("X-Accel-Buffering", "no") // nginx: do not buffer the stream
 	s.write([]byte("retry: 2000\n\n"))
 	s.sendEphemeral(encodeFrame(h.hello(s.user)))
+	h.streams[s] = struct{}{}
 	h.presence.arrive(s.user)
 	h.e.cfg.Sessions.Hold(s.user)
+	h.touch()
 	s.ping = ioloop.NewPeriodicCallback(h.loop(), StreamPing, func() { s.write([]byte(": ping\n\n")) })
 	s.ping.Start()
 	if cursor == noCursor {
@@ -165,18 +171,7 @@ func (s *stream) sendReset(lastID int64) {
 	s.endWith(encodeFrame(wireReset{Type: "reset", LastID: lastID}))
 }
 
-func (s *stream) goLive() {
-	switch {
-	case s.ended:
-	case s.h.e.closing:
-		// Shutdown ran while the replay read SQLite: it ended the streams
-		// that were live, not this one.
-		s.end()
-	default:
-		s.h.streams[s] = struct{}{}
-		s.h.touch()
-	}
-}
+func (s *stream) goLive() { s.live = !s.ended }
 
 func (s *stream) replayFailed(err error) {
 	s.h.e.cfg.Logger.Error("rooms: replay failed", "room", s.h.room.Name, "err", err)
