@@ -1027,9 +1027,11 @@ func swarmSeed(t *testing.T) uint64 {
 // swarmSize is one run's shape.
 type swarmSize struct {
 	ringSize, pageSize int
-	posters            int // per room and kind (WebSocket, HTTP)
-	messages           int // per poster
-	readers            int // per room and starting door
+	hubIdle            time.Duration // also the presence grace: a hub dropped as soon as it is empty
+	posters            int           // per room and kind (WebSocket, HTTP)
+	messages           int           // per poster
+	readers            int           // per room and starting door
+	httpOnly           bool          // no WebSocket posters (they would keep the hubs)
 }
 
 // TestNoGap runs posters and readers on two rooms at once. Posters send
@@ -1040,7 +1042,8 @@ type swarmSize struct {
 // with their cursor on the next door. At the end every reader holds
 // exactly the room's stored log, and every key is stored once, with the
 // id its acks gave. With a ring of 8 and pages of 16, most resumes read
-// SQLite and most replays take several pages.
+// SQLite and most replays take several pages; "hubchurn" also drops a
+// room's hub as soon as it is empty, so hubs are reloaded mid-run.
 func TestNoGap(t *testing.T) {
 	for _, tt := range []struct {
 		name string
@@ -1048,6 +1051,7 @@ func TestNoGap(t *testing.T) {
 	}{
 		{"ring1024", swarmSize{ringSize: 0, pageSize: 0, posters: 2, messages: 80, readers: 3}},
 		{"ring8", swarmSize{ringSize: 8, pageSize: 16, posters: 2, messages: 80, readers: 3}},
+		{"hubchurn", swarmSize{ringSize: 8, pageSize: 16, hubIdle: time.Millisecond, httpOnly: true, posters: 2, messages: 80, readers: 1}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			seed := swarmSeed(t)
@@ -1062,6 +1066,7 @@ func runSwarm(t *testing.T, seed uint64, size swarmSize) {
 	tc := startChat(t, func(c *Config) {
 		c.RateLimit = RateLimit{Burst: 1000, PerSecond: 1000}
 		c.RingSize, c.PageSize = size.ringSize, size.pageSize
+		c.HubIdle, c.PresenceGrace = size.hubIdle, size.hubIdle
 		reads = c.Loop.NewExecutor("reads", 4, 1024)
 		c.Reads = reads
 	})
@@ -1093,6 +1098,22 @@ func runSwarm(t *testing.T, seed uint64, size swarmSize) {
 		}
 	}
 
+	// Count, every millisecond, the rooms whose hub was replaced since
+	// (dropped when empty and loaded again: hubchurn).
+	reloads := 0
+	seen := map[string]*hub{}
+	var sampler *ioloop.PeriodicCallback
+	tc.Do(func() {
+		sampler = ioloop.NewPeriodicCallback(tc.Loop, time.Millisecond, func() {
+			for name, h := range tc.engine.hubs {
+				if prev := seen[name]; prev != nil && prev != h {
+					reloads++
+				}
+				seen[name] = h
+			}
+		})
+		sampler.Start()
+	})
 	start := time.Now()
 	var posting, reading sync.WaitGroup
 	for i, r := range readers {
@@ -1107,7 +1128,7 @@ func runSwarm(t *testing.T, seed uint64, size swarmSize) {
 		rng := rand.New(rand.NewPCG(seed, uint64(i)))
 		posting.Go(func() {
 			var err error
-			if i%2 == 0 {
+			if i%2 == 0 && !size.httpOnly {
 				err = po.runWS(sw, rng)
 			} else {
 				err = po.runHTTP(sw, rng)
@@ -1132,6 +1153,7 @@ func runSwarm(t *testing.T, seed uint64, size swarmSize) {
 	postedIn := time.Since(start)
 	close(sw.postersDone)
 	reading.Wait()
+	tc.Do(sampler.Stop)
 	if err := sw.stopped(); err != nil {
 		t.Fatalf("seed %d: %v", seed, err)
 	}
@@ -1169,9 +1191,9 @@ func runSwarm(t *testing.T, seed uint64, size swarmSize) {
 		}
 		t.Logf("%s: %d events %v", room.name, len(logs[ri]), kinds)
 	}
-	t.Logf("%d posters, %d readers: posted in %v, all read in %v; sessions ws %d, sse %d, poll %d; %d ws frames and %d sse events cut in the middle, %d polls abandoned; %d store reads",
+	t.Logf("%d posters, %d readers: posted in %v, all read in %v; sessions ws %d, sse %d, poll %d; %d ws frames and %d sse events cut in the middle, %d polls abandoned; %d store reads; %d hub reloads seen",
 		len(posters), len(readers), postedIn.Round(time.Millisecond), time.Since(start).Round(time.Millisecond),
-		sessions[doorWS], sessions[doorSSE], sessions[doorPoll], midFrame, midEvent, abandons, reads.Stats().Completed)
+		sessions[doorWS], sessions[doorSSE], sessions[doorPoll], midFrame, midEvent, abandons, reads.Stats().Completed, reloads)
 }
 
 // TestCursorReset: a cursor the room cannot serve (beyond its last id, or
