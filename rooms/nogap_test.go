@@ -1154,6 +1154,12 @@ func runSwarm(t *testing.T, seed uint64, size swarmSize) {
 	close(sw.postersDone)
 	reading.Wait()
 	tc.Do(sampler.Stop)
+	// Every connection the readers cut, abandoned or closed is gone from
+	// the server too: no member, waiter or stream is left behind.
+	tc.WaitFor(func() bool {
+		s := tc.engine.Stats()
+		return s.Members == 0 && s.Waiters == 0 && s.Streams == 0
+	}, "every door empty after the run")
 	if err := sw.stopped(); err != nil {
 		t.Fatalf("seed %d: %v", seed, err)
 	}
@@ -1372,5 +1378,66 @@ func TestSameKeyInTwoRooms(t *testing.T) {
 	}
 	if len(log) != 1 {
 		t.Errorf("the den holds %d events, want its message: %v (answers %d %s, then %d %s)", len(log), log, first.Status, first.Body, second.Status, second.Body)
+	}
+}
+
+// TestDropMidFrame: a WebSocket client that stops in the middle of an
+// event's frame (it has read the head and half the payload of a 12 KB
+// frame) and closes has not applied it: resuming with the same cursor
+// brings it once, whole; the server forgets the cut connection.
+func TestDropMidFrame(t *testing.T) {
+	tc := startChat(t, nil)
+	ada, bob := tc.guest("ada"), tc.guest("bob")
+	body := strings.Repeat("€", MaxBodyChars) // 12 KB of UTF-8
+	first := ada.post("lobby", "short", "k0")
+	big := ada.post("lobby", body, "k1")
+	if first.Status != 201 || big.Status != 201 {
+		t.Fatalf("posts: %d %d", first.Status, big.Status)
+	}
+	cursor, bigID := decodeFrame(t, first.Body).ID, decodeFrame(t, big.Body).ID
+	p := bob.peer(http.DefaultTransport)
+	ctx := context.Background()
+	ws, err := p.dialRawWS(ctx, "lobby", cursor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, err := ws.next(); err != nil || f.Type != "hello" {
+		t.Fatalf("first frame %+v %v", f, err)
+	}
+	if err := ws.dropMidFrame(); err != nil {
+		t.Fatal(err)
+	}
+	tc.WaitFor(func() bool { return tc.engine.Stats().Members == 0 }, "the cut socket gone")
+
+	ws, err = p.dialRawWS(ctx, "lobby", cursor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.conn.Close()
+	var got []durable
+	for len(got) == 0 {
+		f, err := ws.next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d, ok := durableFrame(f); ok {
+			got = append(got, d)
+		}
+	}
+	if got[0].ID != bigID || got[0].Body != body {
+		t.Fatalf("after the cut, resuming from %d: %v, want event %d with the whole body", cursor, got[0], bigID)
+	}
+	ada.post("lobby", "next", "k2")
+	for {
+		f, err := ws.next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d, ok := durableFrame(f); ok {
+			if d.Key != "k2" {
+				t.Fatalf("after the big event: %v, want k2's message (no duplicate)", d)
+			}
+			return
+		}
 	}
 }
