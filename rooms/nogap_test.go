@@ -30,6 +30,7 @@ import (
 	gorilla "github.com/gorilla/websocket"
 
 	"chat/framework/ioloop"
+	"chat/framework/websocket"
 	"chat/store"
 )
 
@@ -474,6 +475,9 @@ type reader struct {
 	midFrame int // WebSocket frames dropped half read
 	midEvent int // SSE events dropped half read
 	abandons int // long polls abandoned
+	// cutByServer counts sessions the server ended for being too far
+	// behind (WebSocket 1013, a stream's end).
+	cutByServer int
 }
 
 // finished reports whether the reader has everything it will ever get.
@@ -591,6 +595,7 @@ func (r *reader) wsSession(sw *swarm, rng *rand.Rand, budget int) error {
 		case err != nil:
 			var ce *gorilla.CloseError
 			if errors.As(err, &ce) && ce.Code == 1013 {
+				r.cutByServer++
 				return nil // too slow: resume
 			}
 			return err
@@ -688,6 +693,7 @@ func (r *reader) sseSession(sw *swarm, rng *rand.Rand, budget int) error {
 		case err != nil && sw.finished(r):
 			return nil
 		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+			r.cutByServer++
 			return nil // the server ended the stream (too far behind): resume
 		case err != nil:
 			return err
@@ -1032,6 +1038,7 @@ type swarmSize struct {
 	messages           int           // per poster
 	readers            int           // per room and starting door
 	httpOnly           bool          // no WebSocket posters (they would keep the hubs)
+	tight              bool          // small write bounds: slow readers are cut by the server
 }
 
 // TestNoGap runs posters and readers on two rooms at once. Posters send
@@ -1051,6 +1058,7 @@ func TestNoGap(t *testing.T) {
 	}{
 		{"ring1024", swarmSize{ringSize: 0, pageSize: 0, posters: 2, messages: 80, readers: 3}},
 		{"ring8", swarmSize{ringSize: 8, pageSize: 16, posters: 2, messages: 80, readers: 3}},
+		{"tight", swarmSize{ringSize: 8, pageSize: 16, tight: true, posters: 2, messages: 80, readers: 3}},
 		{"hubchurn", swarmSize{ringSize: 8, pageSize: 16, hubIdle: time.Millisecond, httpOnly: true, posters: 2, messages: 80, readers: 1}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1067,6 +1075,10 @@ func runSwarm(t *testing.T, seed uint64, size swarmSize) {
 		c.RateLimit = RateLimit{Burst: 1000, PerSecond: 1000}
 		c.RingSize, c.PageSize = size.ringSize, size.pageSize
 		c.HubIdle, c.PresenceGrace = size.hubIdle, size.hubIdle
+		if size.tight {
+			c.StreamMaxBehind = 2 << 10
+			c.WebSocket = &websocket.Options{MaxMessageSize: MaxFrameBytes, MaxPendingWriteBytes: 2 << 10}
+		}
 		reads = c.Loop.NewExecutor("reads", 4, 1024)
 		c.Reads = reads
 	})
@@ -1165,7 +1177,7 @@ func runSwarm(t *testing.T, seed uint64, size swarmSize) {
 	}
 
 	var sessions [doorCount]int
-	var midFrame, midEvent, abandons int
+	var midFrame, midEvent, abandons, cut int
 	for _, r := range readers {
 		ri := slices.Index(rooms, r.room)
 		if d := diffLog(r.got, logs[ri]); d != "" {
@@ -1177,6 +1189,7 @@ func runSwarm(t *testing.T, seed uint64, size swarmSize) {
 		midFrame += r.midFrame
 		midEvent += r.midEvent
 		abandons += r.abandons
+		cut += r.cutByServer
 	}
 	for ri, room := range rooms {
 		stored := map[string][]int64{}
@@ -1197,9 +1210,9 @@ func runSwarm(t *testing.T, seed uint64, size swarmSize) {
 		}
 		t.Logf("%s: %d events %v", room.name, len(logs[ri]), kinds)
 	}
-	t.Logf("%d posters, %d readers: posted in %v, all read in %v; sessions ws %d, sse %d, poll %d; %d ws frames and %d sse events cut in the middle, %d polls abandoned; %d store reads; %d hub reloads seen",
+	t.Logf("%d posters, %d readers: posted in %v, all read in %v; sessions ws %d, sse %d, poll %d; %d ws frames and %d sse events cut in the middle, %d polls abandoned; %d store reads; %d hub reloads seen; %d sessions cut by the server for falling behind",
 		len(posters), len(readers), postedIn.Round(time.Millisecond), time.Since(start).Round(time.Millisecond),
-		sessions[doorWS], sessions[doorSSE], sessions[doorPoll], midFrame, midEvent, abandons, reads.Stats().Completed, reloads)
+		sessions[doorWS], sessions[doorSSE], sessions[doorPoll], midFrame, midEvent, abandons, reads.Stats().Completed, reloads, cut)
 }
 
 // TestCursorReset: a cursor the room cannot serve (beyond its last id, or
