@@ -684,6 +684,9 @@ func (r *reader) sseSession(sw *swarm, rng *rand.Rand, budget int) error {
 	defer s.close()
 	defer sw.watch(r, s.close)()
 	midEvent := rng.IntN(2) == 0
+	if ev, err := s.next(false); err != nil || ev.id != "" || !strings.HasPrefix(ev.data, `{"type":"hello"`) {
+		return fmt.Errorf("first event %+v %v, want the hello", ev, err)
+	}
 	for n := 0; ; {
 		ev, err := s.next(midEvent && n >= budget)
 		switch {
