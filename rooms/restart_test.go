@@ -660,3 +660,35 @@ func TestKickEndsReplayingStream(t *testing.T) {
 		t.Fatalf("the kicked user's stream is open 5 s after the kick")
 	}
 }
+
+// TestStreamClientGoneBeforeOpen: a client that leaves while its stream's
+// room is still loading leaves nothing behind: no stream in the hub, no
+// one online (the poll door checks this with Finished; the stream door
+// must too).
+func TestStreamClientGoneBeforeOpen(t *testing.T) {
+	var reads *ioloop.Executor
+	tc := startChat(t, func(c *Config) {
+		reads = c.Loop.NewExecutor("reads", 1, 16)
+		c.Reads = reads
+	})
+	ada := tc.guest("ada")
+	active := func() (n int) {
+		tc.Do(func() { n = tc.HTTPServer.Stats().Active })
+		return n
+	}
+	before := active()
+	release := blockReads(t, tc, reads)
+	conn := tc.DialRaw()
+	conn.Send("GET /api/rooms/lobby/stream?after=0 HTTP/1.1\r\nHost: " + tc.Addr + "\r\nCookie: " + ada.cookieHeader() + "\r\n\r\n")
+	tc.WaitFor(func() bool { return reads.Stats().QueueDepth == 1 }, "the room's load queued")
+	conn.Close()
+	tc.WaitFor(func() bool { return tc.HTTPServer.Stats().Active == before }, "the server saw the client leave")
+	release()
+	tc.WaitFor(func() bool { return tc.engine.Stats().Hubs == 1 }, "the room loaded")
+	var left Stats
+	tc.Do(func() {}) // a turn for what the load's callbacks queued
+	tc.Do(func() { left = tc.engine.Stats() })
+	if left.Hubs != 1 || left.Streams != 0 || left.Online != 0 {
+		t.Errorf("after a stream's client left during the room's load: %+v, want one hub, no stream, no one online", left)
+	}
+}

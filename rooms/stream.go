@@ -36,6 +36,9 @@ func (hd *streamHandler) Get(c *web.Context) {
 		}
 	}
 	hd.e.withRoom(c, func(u *accounts.User, h *hub, _ int64) {
+		if c.Finished() {
+			return // the client left during the loads: OnConnectionClose found no stream
+		}
 		hd.s = &stream{h: h, c: c, user: u}
 		hd.s.open(cursor)
 	})
