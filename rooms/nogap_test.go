@@ -1171,10 +1171,26 @@ func runSwarm(t *testing.T, seed uint64, size swarmSize) {
 	tc.Do(sampler.Stop)
 	// Every connection the readers cut, abandoned or closed is gone from
 	// the server too: no member, waiter or stream is left behind.
+	var left []string
+	deadline := time.Now().Add(10 * time.Second)
 	tc.WaitFor(func() bool {
-		s := tc.engine.Stats()
-		return s.Members == 0 && s.Waiters == 0 && s.Streams == 0
+		left = left[:0]
+		for _, h := range tc.engine.hubs {
+			for s := range h.sockets {
+				left = append(left, fmt.Sprintf("%s: socket of %s", h.room.Name, s.user.Name))
+			}
+			for p := range h.polls {
+				left = append(left, fmt.Sprintf("%s: poll of %s after %d", h.room.Name, p.user.Name, p.cursor))
+			}
+			for s := range h.streams {
+				left = append(left, fmt.Sprintf("%s: stream of %s (live %v)", h.room.Name, s.user.Name, s.live))
+			}
+		}
+		return len(left) == 0 || time.Now().After(deadline)
 	}, "every door empty after the run")
+	if len(left) > 0 {
+		t.Errorf("seed %d: connections left on the server 10 s after the run: %v", seed, left)
+	}
 	if err := sw.stopped(); err != nil {
 		t.Fatalf("seed %d: %v", seed, err)
 	}
