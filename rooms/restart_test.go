@@ -692,3 +692,35 @@ func TestStreamClientGoneBeforeOpen(t *testing.T) {
 		t.Errorf("after a stream's client left during the room's load: %+v, want one hub, no stream, no one online", left)
 	}
 }
+
+// TestSocketClientGoneBeforeOpen is TestStreamClientGoneBeforeOpen for the
+// WebSocket door: a client that leaves before its upgrade is answered
+// leaves no member behind.
+func TestSocketClientGoneBeforeOpen(t *testing.T) {
+	var reads *ioloop.Executor
+	tc := startChat(t, func(c *Config) {
+		reads = c.Loop.NewExecutor("reads", 1, 16)
+		c.Reads = reads
+	})
+	ada := tc.guest("ada")
+	active := func() (n int) {
+		tc.Do(func() { n = tc.HTTPServer.Stats().Active })
+		return n
+	}
+	before := active()
+	release := blockReads(t, tc, reads)
+	conn := tc.DialRaw()
+	conn.Send("GET /api/rooms/lobby/ws?after=0 HTTP/1.1\r\nHost: " + tc.Addr + "\r\nCookie: " + ada.cookieHeader() +
+		"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+	tc.WaitFor(func() bool { return reads.Stats().QueueDepth == 1 }, "the room's load queued")
+	conn.Close()
+	tc.WaitFor(func() bool { return tc.HTTPServer.Stats().Active == before }, "the server saw the client leave")
+	release()
+	tc.WaitFor(func() bool { return tc.engine.Stats().Hubs == 1 }, "the room loaded")
+	var left Stats
+	tc.Do(func() {})
+	tc.Do(func() { left = tc.engine.Stats() })
+	if left.Members != 0 || left.Online != 0 {
+		t.Errorf("after a WebSocket's client left during the room's load: %+v, want no member, no one online", left)
+	}
+}
