@@ -1169,6 +1169,7 @@ func runSwarm(t *testing.T, seed uint64, size swarmSize) {
 	close(sw.postersDone)
 	reading.Wait()
 	tc.Do(sampler.Stop)
+	transport.CloseIdleConnections()
 	// Every connection the readers cut, abandoned or closed is gone from
 	// the server too: no member, waiter or stream is left behind.
 	var left []string
@@ -1180,7 +1181,8 @@ func runSwarm(t *testing.T, seed uint64, size swarmSize) {
 				left = append(left, fmt.Sprintf("%s: socket of %s", h.room.Name, s.user.Name))
 			}
 			for p := range h.polls {
-				left = append(left, fmt.Sprintf("%s: poll of %s after %d", h.room.Name, p.user.Name, p.cursor))
+				left = append(left, fmt.Sprintf("%s: poll of %s after %d (finished %v, done %v; %d connections open)",
+					h.room.Name, p.user.Name, p.cursor, p.c.Finished(), p.done, tc.HTTPServer.Stats().Active))
 			}
 			for s := range h.streams {
 				left = append(left, fmt.Sprintf("%s: stream of %s (live %v)", h.room.Name, s.user.Name, s.live))

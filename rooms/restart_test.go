@@ -724,3 +724,39 @@ func TestSocketClientGoneBeforeOpen(t *testing.T) {
 		t.Errorf("after a WebSocket's client left during the room's load: %+v, want no member, no one online", left)
 	}
 }
+
+// TestPollDroppedWhenClientLeavesAtOnce: a long poll whose client closes
+// its connection right after sending it (so the request and the EOF reach
+// the server in one read) is dropped at once, as docs/protocol.md says,
+// not left parked until LongPollTimeout. The loop is held while the client
+// writes and closes, so that both are waiting when it reads.
+func TestPollDroppedWhenClientLeavesAtOnce(t *testing.T) {
+	tc := startChat(t, nil)
+	ada := tc.guest("ada")
+	var before int
+	tc.Do(func() { before = tc.HTTPServer.Stats().Active })
+	hold, held := make(chan struct{}), make(chan struct{})
+	tc.Loop.AddCallback(func() { close(held); <-hold })
+	<-held
+	conn, err := net.Dial("tcp", tc.Addr)
+	if err != nil {
+		close(hold)
+		t.Fatal(err)
+	}
+	_, err = io.WriteString(conn, "GET /api/rooms/lobby/events HTTP/1.1\r\nHost: "+tc.Addr+"\r\nCookie: "+ada.cookieHeader()+"\r\n\r\n")
+	conn.Close()
+	close(hold)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stats Stats
+	var active int
+	deadline := time.Now().Add(3 * time.Second)
+	tc.WaitFor(func() bool {
+		stats, active = tc.engine.Stats(), tc.HTTPServer.Stats().Active
+		return stats.Waiters == 0 && active == before && stats.Hubs == 1 || time.Now().After(deadline)
+	}, "the poll handled")
+	if stats.Waiters != 0 || active != before {
+		t.Errorf("3 s after the client sent a long poll and closed: %d waiters, %d connections open (%d before)", stats.Waiters, active, before)
+	}
+}
