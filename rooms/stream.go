@@ -36,6 +36,9 @@ func (hd *streamHandler) Get(c *web.Context) {
 		}
 	}
 	hd.e.withRoom(c, func(u *accounts.User, h *hub, _ int64) {
+		if c.Finished() {
+			return // the client left during the loads: OnConnectionClose found no stream
+		}
 		hd.s = &stream{h: h, c: c, user: u}
 		hd.s.open(cursor)
 	})
@@ -54,6 +57,10 @@ type stream struct {
 	user  *accounts.User
 	ping  *ioloop.PeriodicCallback
 	ended bool
+	// live: caught up, so the hub's broadcasts reach it. The stream is in
+	// the hub's streams from open on, so that Shutdown and kicks reach it
+	// while it replays too.
+	live bool
 
 	written  int  // bytes written to the response
 	taken    int  // of which the kernel has taken (a Flush resolved)
@@ -67,8 +74,10 @@ func (s *stream) open(cursor int64) {
 	s.c.SetHeader("X-Accel-Buffering", "no") // nginx: do not buffer the stream
 	s.write([]byte("retry: 2000\n\n"))
 	s.sendEphemeral(encodeFrame(h.hello(s.user)))
+	h.streams[s] = struct{}{}
 	h.presence.arrive(s.user)
 	h.e.cfg.Sessions.Hold(s.user)
+	h.touch()
 	s.ping = ioloop.NewPeriodicCallback(h.loop(), StreamPing, func() { s.write([]byte(": ping\n\n")) })
 	s.ping.Start()
 	if cursor == noCursor {
@@ -159,16 +168,13 @@ func (s *stream) leave() {
 func (s *stream) gone() bool   { return s.ended }
 func (s *stream) behind() bool { return s.written-s.taken > s.h.e.cfg.StreamMaxBehind/4 }
 
+// sendReset sends the reset and ends the stream (docs/protocol.md): the
+// client reloads the room and reconnects with the new cursor.
 func (s *stream) sendReset(lastID int64) {
-	s.sendEphemeral(encodeFrame(wireReset{Type: "reset", LastID: lastID}))
+	s.endWith(encodeFrame(wireReset{Type: "reset", LastID: lastID}))
 }
 
-func (s *stream) goLive() {
-	if !s.ended {
-		s.h.streams[s] = struct{}{}
-		s.h.touch()
-	}
-}
+func (s *stream) goLive() { s.live = !s.ended }
 
 func (s *stream) replayFailed(err error) {
 	s.h.e.cfg.Logger.Error("rooms: replay failed", "room", s.h.room.Name, "err", err)
