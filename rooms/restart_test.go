@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -735,12 +734,6 @@ func TestSocketClientGoneBeforeOpen(t *testing.T) {
 func TestPollDroppedWhenClientLeavesAtOnce(t *testing.T) {
 	for _, keepAlive := range []bool{false, true} {
 		t.Run(map[bool]string{false: "first request", true: "keep-alive"}[keepAlive], func(t *testing.T) {
-			if keepAlive && os.Getenv("ROOMS_BUG_EOF") == "" {
-				t.Skip("BUG (framework/httpserver or iostream): on a keep-alive connection, an EOF read together with " +
-					"the next request is kept behind its bytes and never acted on while the handler is parked: " +
-					"OnConnectionClose does not run, the poll stays parked (and the user online, the connection open) " +
-					"until LongPollTimeout. ROOMS_BUG_EOF=1 runs it.")
-			}
 			testPollClientLeavesAtOnce(t, keepAlive)
 		})
 	}

@@ -156,7 +156,9 @@ func (s *stream) leave() {
 	}
 	s.ended = true
 	h := s.h
-	s.ping.Stop()
+	if s.ping != nil { // nil when a write in open already ended the stream
+		s.ping.Stop()
+	}
 	delete(h.streams, s)
 	h.presence.depart(s.user)
 	h.e.cfg.Sessions.Release(s.user)
@@ -168,10 +170,18 @@ func (s *stream) leave() {
 func (s *stream) gone() bool   { return s.ended }
 func (s *stream) behind() bool { return s.written-s.taken > s.h.e.cfg.StreamMaxBehind/4 }
 
-// sendReset sends the reset and ends the stream (docs/protocol.md): the
-// client reloads the room and reconnects with the new cursor.
+// sendReset sends the reset with the room's last id as its event id, so
+// that the browser's own reconnect (Last-Event-ID) resumes from the new
+// cursor; the stream then goes live like any other (docs/protocol.md).
 func (s *stream) sendReset(lastID int64) {
-	s.endWith(encodeFrame(wireReset{Type: "reset", LastID: lastID}))
+	frame := encodeFrame(wireReset{Type: "reset", LastID: lastID})
+	b := make([]byte, 0, len(frame)+32)
+	b = append(b, "id: "...)
+	b = strconv.AppendInt(b, lastID, 10)
+	b = append(b, "\ndata: "...)
+	b = append(b, frame...)
+	b = append(b, "\n\n"...)
+	s.write(b)
 }
 
 func (s *stream) goLive() { s.live = !s.ended }
