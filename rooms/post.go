@@ -8,6 +8,7 @@ import (
 
 	"chat/accounts"
 	"chat/framework/concurrent"
+	"chat/framework/ioloop"
 	"chat/store"
 )
 
@@ -54,9 +55,13 @@ type action struct {
 // resolves on the loop with the ack after the commit, or fails with a
 // *Refusal (nothing stored) or another error (the commit's outcome).
 //
-// A retry of a send already acked is answered with its ack before any
-// rule: the message is stored, so neither a rule of time (rate limit, slow
-// mode) nor a change since (a mute, a lock) may tell the client otherwise.
+// A retry of a send already stored is answered with its original ack, not
+// refused: the message is in the log, so neither a rule of time (rate
+// limit, slow mode) nor a change since (a mute, a lock) may tell the
+// client otherwise. The hub remembers recent acks; a keyed send that a
+// rule would refuse is looked up in the store before the refusal is sent
+// (storedAck), which covers retries the hub has forgotten (after a
+// restart, or once the hub was dropped).
 func (e *Engine) act(h *hub, u *accounts.User, a action) *concurrent.Future[Ack] {
 	if a.kind == actSend && a.key != "" {
 		if prior, ok := h.acks.get(u.ID, a.key); ok {
@@ -64,20 +69,51 @@ func (e *Engine) act(h *hub, u *accounts.User, a action) *concurrent.Future[Ack]
 			return concurrent.Resolved(prior)
 		}
 	}
-	if r := e.check(h, u, &a); r != nil {
-		e.stats.refusals++
-		return concurrent.Failed[Ack](r)
+	r := e.check(h, u, &a)
+	if r == nil {
+		r = e.throttle(h, u, &a)
 	}
-	if r := e.throttle(h, u, &a); r != nil {
-		e.stats.refusals++
-		return concurrent.Failed[Ack](r)
+	if r == nil {
+		return e.submit(h, u, a)
 	}
-	return e.submit(h, u, a)
+	e.stats.refusals++
+	if a.kind == actSend && a.key != "" && r.Code != "invalid" && r.Code != "too_long" {
+		return e.storedAck(h, u, a.key, r)
+	}
+	return concurrent.Failed[Ack](r)
 }
 
-// check applies the rules that do not depend on time spent: the body, the
-// key, the user's standing and the room's state.
+// storedAck answers a keyed send that a rule refused: with its original
+// ack if the store holds a message of this room under that key (a retry),
+// else with the refusal.
+func (e *Engine) storedAck(h *hub, u *accounts.User, key string, refusal *Refusal) *concurrent.Future[Ack] {
+	st, author, roomID := e.cfg.Store, u.ID, h.room.ID
+	h.inflight++ // keeps the hub, whose recent acks the answer goes into
+	f := concurrent.New[Ack]()
+	ioloop.RunInExecutor(e.cfg.Reads, func() (store.Event, error) {
+		return st.MessageByKey(ctxBackground, author, key)
+	}).OnResult(func(ev store.Event, err error) {
+		h.inflight--
+		h.touch()
+		if err != nil || ev.RoomID != roomID {
+			f.Fail(refusal)
+			return
+		}
+		prior := Ack{Key: key, EventID: ev.ID, MessageID: ev.MessageID, At: timestamp(ev.CreatedAt), Duplicate: true}
+		h.acks.put(author, prior)
+		f.Resolve(prior)
+	})
+	return f
+}
+
+// check applies the rules that do not depend on time spent: the user's
+// standing (first, for every kind of action), the key, the body and the
+// room's state.
 func (e *Engine) check(h *hub, u *accounts.User, a *action) *Refusal {
+	now := e.now()
+	if u.BannedAt(now) {
+		return refuseUntil(http.StatusForbidden, "banned", u.BannedUntil, now, "You are banned: %s", reasonOr(u.BanReason))
+	}
 	if r := checkKey(a.key); r != nil {
 		return r
 	}
@@ -87,16 +123,15 @@ func (e *Engine) check(h *hub, u *accounts.User, a *action) *Refusal {
 		}
 		return nil
 	}
+	if (a.kind == actEdit || a.kind == actDelete) && a.msgID <= 0 {
+		return refuse(http.StatusNotFound, "not_found", "There is no such message in this room.")
+	}
 	if a.kind != actDelete {
 		body, r := checkBody(a.body)
 		if r != nil {
 			return r
 		}
 		a.body = body
-	}
-	now := e.now()
-	if u.BannedAt(now) {
-		return refuseUntil(http.StatusForbidden, "banned", u.BannedUntil, now, "You are banned: %s", reasonOr(u.BanReason))
 	}
 	if a.kind != actDelete && u.MutedAt(now) {
 		return refuseUntil(http.StatusForbidden, "muted", u.MutedUntil, now, "You are muted.")
@@ -213,6 +248,9 @@ func (e *Engine) committed(h *hub, u *accounts.User, a action, res store.Result,
 		return
 	}
 	ev := res.Event
+	if res.Duplicate {
+		e.notAPost(h, u, a) // a retry: it costs no token and starts no slow-mode wait
+	}
 	if res.Duplicate && ev.RoomID != h.room.ID {
 		// The store keeps a key per author, across rooms: this one names a
 		// message of another room, so this send was not stored here.

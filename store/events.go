@@ -448,3 +448,22 @@ func scanEvent(rows *sql.Rows, view View) (Event, error) {
 	}
 	return e, err
 }
+
+// MessageByKey returns the message event its author stored under a client
+// key, or ErrNotFound: how an application answers a retried send with its
+// original ack when it no longer remembers it (after a restart, say),
+// rather than refuse a message that is in fact stored.
+func (s *Store) MessageByKey(ctx context.Context, authorID int64, key string) (Event, error) {
+	if err := s.checkOpen("message by key"); err != nil {
+		return Event{}, err
+	}
+	e := Event{Kind: EventMessage, UserID: authorID, ClientKey: key}
+	var createdAt int64
+	err := s.readDB.QueryRowContext(ctx, lookupKeySQL, authorID, key).
+		Scan(&e.MessageID, &e.RoomID, &e.ID, &e.Body, &createdAt)
+	if err != nil {
+		return Event{}, fmt.Errorf("message by key: %w", notFound(err))
+	}
+	e.CreatedAt = fromMillis(createdAt)
+	return e, nil
+}

@@ -677,3 +677,23 @@ func TestBlockingWriteSkippedWhenCallerLeft(t *testing.T) {
 		t.Error("the skipped SetRoomLocked locked the room")
 	}
 }
+
+// MessageByKey finds the event a key was stored under, by its author only.
+func TestMessageByKey(t *testing.T) {
+	s := openTest(t, Config{})
+	f := newFixture(t, s)
+	room, author := f.room.ID, f.user.ID
+	res := submit(t, s, NewMessage{RoomID: room, AuthorID: author, Body: "hi", ClientKey: "k1"})
+	got, err := s.MessageByKey(context.Background(), author, "k1")
+	if err != nil || got.ID != res.Event.ID || got.MessageID != res.Event.MessageID || got.RoomID != room {
+		t.Fatalf("MessageByKey: %+v %v; want the event %+v", got, err, res.Event)
+	}
+	for _, tt := range []struct {
+		author int64
+		key    string
+	}{{author, "k2"}, {author + 1, "k1"}} {
+		if _, err := s.MessageByKey(context.Background(), tt.author, tt.key); !errors.Is(err, ErrNotFound) {
+			t.Errorf("MessageByKey(%d, %q): %v; want ErrNotFound", tt.author, tt.key, err)
+		}
+	}
+}
