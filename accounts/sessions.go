@@ -210,9 +210,14 @@ func (s *Sessions) Release(u *User) {
 // Refresh reloads a user from the store after something changed it (a
 // role, a mute, a ban, a new session version) and updates the cached user
 // in place, so every connection holding it sees the change at its next
-// frame. A user not cached is not loaded. It resolves with the cached user
-// (nil if not cached).
+// frame. A user not cached is not loaded; one being loaded is read again
+// after that load. It resolves with the cached user (nil if not cached).
 func (s *Sessions) Refresh(id int64) *concurrent.Future[*User] {
+	if f := s.loading[id]; f != nil {
+		// A load is reading the row now, perhaps from before the change:
+		// read again once it has landed, or the old row would be cached.
+		return concurrent.Then(f, func(*User) *concurrent.Future[*User] { return s.Refresh(id) })
+	}
 	if s.cache[id] == nil {
 		return concurrent.Resolved[*User](nil)
 	}
