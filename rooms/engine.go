@@ -41,9 +41,15 @@ type Config struct {
 	// DefaultWebSocketOptions.
 	WebSocket *websocket.Options
 	// StreamMaxBehind bounds how far an SSE stream may fall behind (bytes
-	// written and not yet taken by the kernel) before it is ended:
-	// DefaultStreamMaxBehind.
+	// flushed that the kernel has not taken) before it is ended:
+	// DefaultStreamMaxBehind. What one turn writes before its flush may
+	// be 16 times that (a group commit's batch at once).
 	StreamMaxBehind int
+	// ReplayStall is how long a replay waits for a connection that takes
+	// nothing before it drops it (a WebSocket with 1013, a stream ended),
+	// so a stalled client does not hold its page, its presence and its
+	// hub: DefaultReplayStall.
+	ReplayStall time.Duration
 	// Now is the clock for rate limits, slow mode, mutes and bans. Nil
 	// means time.Now. Tests inject one.
 	Now func() time.Time
@@ -59,6 +65,7 @@ const (
 	DefaultPresenceFlush   = time.Second
 	DefaultTypingInterval  = 3 * time.Second
 	DefaultStreamMaxBehind = 256 << 10
+	DefaultReplayStall     = 30 * time.Second
 	// MaxFrameBytes bounds a client's WebSocket message: a 4,000-character
 	// body is at most 16,000 bytes of UTF-8, plus the JSON around it.
 	MaxFrameBytes = 20 << 10
@@ -85,6 +92,7 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.PresenceFlush, DefaultPresenceFlush)
 	setDefault(&c.TypingInterval, DefaultTypingInterval)
 	setDefault(&c.StreamMaxBehind, DefaultStreamMaxBehind)
+	setDefault(&c.ReplayStall, DefaultReplayStall)
 	if c.RateLimit.Burst <= 0 || c.RateLimit.PerSecond <= 0 {
 		c.RateLimit = DefaultRateLimit
 	}

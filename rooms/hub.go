@@ -244,6 +244,7 @@ type replayer interface {
 	sendReset(lastID int64)   // its cursor cannot be served
 	goLive()                  // caught up: add it to the live set
 	replayFailed(err error)   // the store failed
+	dropSlow()                // it took nothing for Config.ReplayStall: let it go
 }
 
 // replayPause is how long replay waits for a connection that is behind
@@ -309,11 +310,19 @@ func (h *hub) replayPage(cursor int64, p page, r replayer, fresh bool) {
 
 // replayLater resumes a page on a later turn, once r has drained.
 func (h *hub) replayLater(cursor int64, rest page, r replayer) {
-	if r.behind() {
-		h.loop().CallLater(replayPause, func() { h.replayLater(cursor, rest, r) })
-		return
+	h.replayWhenDrained(cursor, rest, r, time.Now().Add(h.e.cfg.ReplayStall))
+}
+
+func (h *hub) replayWhenDrained(cursor int64, rest page, r replayer, deadline time.Time) {
+	switch {
+	case r.gone():
+	case !r.behind():
+		h.loop().AddCallback(func() { h.replayPage(cursor, rest, r, false) })
+	case time.Now().After(deadline):
+		r.dropSlow()
+	default:
+		h.loop().CallLater(replayPause, func() { h.replayWhenDrained(cursor, rest, r, deadline) })
 	}
-	h.loop().AddCallback(func() { h.replayPage(cursor, rest, r, false) })
 }
 
 // closeUser closes every connection of userID in this room, on every door.

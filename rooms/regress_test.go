@@ -3,6 +3,7 @@ package rooms
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,4 +88,53 @@ func TestBannedModeratorCannotChangeARoom(t *testing.T) {
 	if room, _ := tc.store.RoomByName(ctx, "lobby"); room.Locked {
 		t.Fatal("the room was locked")
 	}
+}
+
+// One group commit's burst of large events does not end a stream whose
+// client reads: the bound is on what the kernel holds back after a
+// flush, not on what one turn wrote. (Found in review: 17 messages of
+// 16 KB ended every SSE client of the room.)
+func TestStreamSurvivesABurst(t *testing.T) {
+	tc := startChat(t, nil)
+	ada := tc.guest("ada")
+	s := ada.stream("lobby", -1, "")
+	if _, f := s.next(t); f.Type != "hello" {
+		t.Fatalf("first event %+v", f)
+	}
+	tc.WaitFor(func() bool { h := tc.engine.hubs["lobby"]; return h != nil && len(h.streams) == 1 }, "the stream is live")
+	const n = 40 // 640 KB in one turn
+	body := strings.Repeat("\U0001F600", MaxBodyChars)
+	tc.Do(func() {
+		h := tc.engine.hubs["lobby"]
+		for i := int64(1); i <= n; i++ {
+			tc.engine.deliver(newEvent("lobby", store.Event{ID: h.lastID + 1, RoomID: tc.lobby.ID,
+				Kind: store.EventMessage, MessageID: 1000 + i, UserName: "x", Body: body, CreatedAt: time.Now()}))
+		}
+	})
+	for i := range n {
+		select {
+		case _, ok := <-s.events:
+			if !ok {
+				t.Fatalf("the stream ended after %d of %d events, though its client reads", i, n)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("no event within 10 s")
+		}
+	}
+}
+
+// A stream that its own opening ends (a hello over a tiny bound) leaves
+// the hub at once: nothing registered after its end. (Found in review: it
+// stayed in the hub, online, with a ping timer, for ever.)
+func TestStreamEndedWhileOpeningLeavesTheHub(t *testing.T) {
+	tc := startChat(t, func(c *Config) {
+		c.StreamMaxBehind = 4 // maxUnflushed is 64 bytes: the hello is more
+		c.HubIdle = 20 * time.Millisecond
+		c.PresenceGrace = 10 * time.Millisecond
+	})
+	ada := tc.guest("ada")
+	s := ada.stream("lobby", -1, "")
+	for range s.events {
+	}
+	tc.WaitFor(func() bool { return tc.engine.Stats().Hubs == 0 }, "the hub dropped: nothing left in it")
 }

@@ -4,7 +4,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"chat/framework/asynctest"
+	"chat/framework/websocket"
 	"chat/store"
 )
 
@@ -37,6 +40,7 @@ func (f *fakeReplayer) behind() bool {
 func (f *fakeReplayer) sendReset(int64)    { f.resets++ }
 func (f *fakeReplayer) goLive()            { f.live = true }
 func (f *fakeReplayer) replayFailed(error) {}
+func (f *fakeReplayer) dropSlow()          {}
 
 // submitAll stores n messages straight through the store, before any hub
 // has loaded the room, so a replay from 0 reads SQLite.
@@ -112,5 +116,40 @@ func TestReplayOfLargeEventsReachesAWebSocket(t *testing.T) {
 		}
 		last = f.ID
 		got++
+	}
+}
+
+// A client that stops reading during its replay is let go after
+// ReplayStall, on both doors that replay: it does not hold its page, its
+// presence and its hub for ever. (Found in review: a stalled stream stayed
+// with 80 KB behind.) About 12 MB of events: more than the loopback buffers hold.
+func TestStalledReplayIsLetGo(t *testing.T) {
+	for _, door := range []string{"stream", "ws"} {
+		t.Run(door, func(t *testing.T) {
+			tc := startChat(t, func(c *Config) {
+				c.ReplayStall = 300 * time.Millisecond
+				c.PresenceGrace = 10 * time.Millisecond
+				c.StreamMaxBehind = 8 << 10
+				// The closing handshake with a client that reads nothing
+				// waits for CloseTimeout before the socket is gone.
+				c.WebSocket = &websocket.Options{MaxMessageSize: MaxFrameBytes, CloseTimeout: 100 * time.Millisecond}
+			})
+			ada := tc.guest("ada")
+			submitAll(t, tc, 1000, strings.Repeat("あ", MaxBodyChars))
+			raw := tc.DialRaw()
+			switch door {
+			case "stream":
+				raw.Send("GET /api/rooms/lobby/stream?after=0 HTTP/1.1\r\nHost: x\r\nCookie: " + ada.cookieHeader() + "\r\n\r\n")
+			case "ws":
+				raw.Send("GET /api/rooms/lobby/ws?after=0 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+					"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nCookie: " + ada.cookieHeader() + "\r\n\r\n")
+			}
+			tc.WaitFor(func() bool { st := tc.engine.Stats(); return st.Streams+st.Members == 1 }, "the replay began")
+			// The client never reads.
+			asynctest.WaitForWithin(t, tc.Loop, 10*time.Second, func() bool {
+				st := tc.engine.Stats()
+				return st.Streams == 0 && st.Members == 0 && st.Online == 0
+			}, "the stalled connection let go")
+		})
 	}
 }

@@ -163,6 +163,10 @@ func (s *socket) goLive() {
 	}
 }
 
+func (s *socket) dropSlow() {
+	s.conn.Close(websocket.CloseTryAgainLater, "too slow: reconnect with your cursor")
+}
+
 func (s *socket) replayFailed(err error) {
 	s.h.e.cfg.Logger.Error("rooms: replay failed", "room", s.h.room.Name, "err", err)
 	s.conn.Close(websocket.CloseInternalError, "history is unavailable; reconnect in a moment")

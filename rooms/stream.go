@@ -62,22 +62,25 @@ type stream struct {
 	// while it replays too.
 	live bool
 
-	written  int  // bytes written to the response
-	taken    int  // of which the kernel has taken (a Flush resolved)
 	flushing bool // a flush is scheduled for the loop's next turn
 }
 
+// open joins the hub first (so a kick, a shutdown or its own end finds
+// it), then writes the hello and starts the replay or goes live.
 func (s *stream) open(cursor int64) {
 	h := s.h
+	h.streams[s] = struct{}{}
+	h.presence.arrive(s.user)
+	h.e.cfg.Sessions.Hold(s.user)
+	h.touch()
 	s.c.SetHeader("Content-Type", "text/event-stream; charset=utf-8")
 	s.c.SetHeader("Cache-Control", "no-store")
 	s.c.SetHeader("X-Accel-Buffering", "no") // nginx: do not buffer the stream
 	s.write([]byte("retry: 2000\n\n"))
 	s.sendEphemeral(encodeFrame(h.hello(s.user)))
-	h.streams[s] = struct{}{}
-	h.presence.arrive(s.user)
-	h.e.cfg.Sessions.Hold(s.user)
-	h.touch()
+	if s.ended {
+		return
+	}
 	s.ping = ioloop.NewPeriodicCallback(h.loop(), StreamPing, func() { s.write([]byte(": ping\n\n")) })
 	s.ping.Start()
 	if cursor == noCursor {
@@ -87,15 +90,21 @@ func (s *stream) open(cursor int64) {
 	h.replay(cursor, s)
 }
 
+// A stream's bounds. What one turn writes is flushed at the end of the
+// turn, so a group commit's whole batch may sit unflushed for a moment: up
+// to maxUnflushed. What the kernel has not taken after a flush (the
+// client's real backlog) may reach Config.StreamMaxBehind; past it, the
+// stream is ended and the client resumes with Last-Event-ID.
+func (s *stream) maxUnflushed() int { return 16 * s.h.e.cfg.StreamMaxBehind }
+
 // write queues b and schedules one flush for this turn's writes.
 func (s *stream) write(b []byte) {
 	if s.ended {
 		return
 	}
 	s.c.Write(b)
-	s.written += len(b)
-	if s.written-s.taken > s.h.e.cfg.StreamMaxBehind {
-		s.end() // too far behind: the client reconnects with Last-Event-ID
+	if s.c.Response().BodyLen() > s.maxUnflushed() {
+		s.end()
 		return
 	}
 	if !s.flushing {
@@ -104,13 +113,17 @@ func (s *stream) write(b []byte) {
 	}
 }
 
+// flush sends this turn's writes as one chunk, then ends a stream whose
+// client has fallen too far behind.
 func (s *stream) flush() {
 	s.flushing = false
 	if s.ended {
 		return
 	}
-	upTo := s.written
-	s.c.Flush().OnResult(func(struct{}, error) { s.taken = max(s.taken, upTo) })
+	s.c.Flush()
+	if s.c.Response().PendingWriteBytes() > s.h.e.cfg.StreamMaxBehind {
+		s.end() // too far behind: the client reconnects with Last-Event-ID
+	}
 }
 
 func (s *stream) sendEvent(ev *Event) bool {
@@ -156,7 +169,7 @@ func (s *stream) leave() {
 	}
 	s.ended = true
 	h := s.h
-	if s.ping != nil { // nil when a write in open already ended the stream
+	if s.ping != nil { // nil when a write in open ended the stream
 		s.ping.Stop()
 	}
 	delete(h.streams, s)
@@ -168,7 +181,12 @@ func (s *stream) leave() {
 // The replayer side (hub.replay).
 
 func (s *stream) gone() bool   { return s.ended }
-func (s *stream) behind() bool { return s.written-s.taken > s.h.e.cfg.StreamMaxBehind/4 }
+// behind: the kernel holds back more than a quarter of the bound. (What
+// this turn wrote is not counted: replayTurnBytes bounds it, and the
+// flush at the end of the turn hands it over.)
+func (s *stream) behind() bool {
+	return s.c.Response().PendingWriteBytes() > s.h.e.cfg.StreamMaxBehind/4
+}
 
 // sendReset sends the reset with the room's last id as its event id, so
 // that the browser's own reconnect (Last-Event-ID) resumes from the new
@@ -185,6 +203,8 @@ func (s *stream) sendReset(lastID int64) {
 }
 
 func (s *stream) goLive() { s.live = !s.ended }
+
+func (s *stream) dropSlow() { s.end() }
 
 func (s *stream) replayFailed(err error) {
 	s.h.e.cfg.Logger.Error("rooms: replay failed", "room", s.h.room.Name, "err", err)

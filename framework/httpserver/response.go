@@ -150,6 +150,13 @@ func (w *ResponseWriter) ClientGone() bool { return w.clientGone }
 // Request returns the request this response answers.
 func (w *ResponseWriter) Request() *Request { return w.req }
 
+// PendingWriteBytes is how much of the connection's output the kernel has
+// not taken yet: what earlier Flushes (and responses) queued in the
+// stream. A streaming handler (Server-Sent Events) bounds how far its
+// client may fall behind with it, as a WebSocket's send bound does. Bytes
+// written since the last Flush are not counted; BodyLen has those.
+func (w *ResponseWriter) PendingWriteBytes() int { return w.conn.stream.PendingWriteBytes() }
+
 // OnConnectionClose registers fn to run if the client goes away before the
 // response is finished, so a parked long poll can drop its subscription at
 // once. Either Finish completes or these run: never both. The hooks run in
