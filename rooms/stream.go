@@ -180,7 +180,8 @@ func (s *stream) leave() {
 
 // The replayer side (hub.replay).
 
-func (s *stream) gone() bool   { return s.ended }
+func (s *stream) gone() bool { return s.ended }
+
 // behind: the kernel holds back more than a quarter of the bound. (What
 // this turn wrote is not counted: replayTurnBytes bounds it, and the
 // flush at the end of the turn hands it over.)
