@@ -24,7 +24,7 @@ type hub struct {
 
 	sockets map[*socket]struct{} // every WebSocket, catching up or live
 	live    websocket.Group      // the WebSockets that are caught up: broadcasts go here
-	polls   map[*poll]struct{}   // parked long polls
+	polls   map[*poll]struct{}   // long polls from start to answer (reading or parked)
 	streams map[*stream]struct{} // every SSE stream, catching up or live (stream.live)
 
 	presence presence
@@ -336,7 +336,7 @@ func (h *hub) closeUser(userID int64, code int, errCode, reason string) int {
 	}
 	for p := range h.polls {
 		if p.user.ID == userID {
-			p.refuse(refuse(403, errCode, "%s", reason))
+			p.fail(refuse(403, errCode, "%s", reason))
 			n++
 		}
 	}

@@ -37,36 +37,50 @@ func (hd *pollHandler) Get(c *web.Context) {
 // OnConnectionClose drops the waiter of a client that left.
 func (hd *pollHandler) OnConnectionClose(*web.Context) {
 	if hd.p != nil {
-		hd.p.drop()
+		hd.p.clientLeft()
 	}
 }
 
-// poll is one long-poll request. Loop-owned.
+// poll is one long-poll request. It belongs to its hub (h.polls) from
+// start until it is answered, whether it is reading, parked or being
+// answered, so a kick, a shutdown and presence see it all along: its user
+// counts as present while it is there, and the grace period covers the
+// moment between one poll's answer and the next poll. Loop-owned.
 type poll struct {
 	h      *hub
 	c      *web.Context
 	user   *accounts.User
 	cursor int64
-	timer  *ioloop.Timer
+	joined bool          // in h.polls, counted in presence
+	timer  *ioloop.Timer // set while parked
 	done   bool
 }
 
 // start answers from what exists after the cursor, or parks.
 func (p *poll) start() {
-	p.h.fetch(p.cursor, p.h.e.cfg.PageSize).OnResult(func(pg page, err error) {
+	h := p.h
+	if !p.joined {
+		p.joined = true
+		h.polls[p] = struct{}{}
+		h.presence.arrive(p.user)
+		h.touch()
+	}
+	h.fetch(p.cursor, h.e.cfg.PageSize).OnResult(func(pg page, err error) {
 		switch {
 		case p.done || p.c.Finished():
 			return
 		case err != nil:
-			p.done = true
+			p.finish()
 			p.c.Fail(err)
 		case pg.reset:
-			p.done = true
-			p.c.WriteJSON(wireReset{Type: "reset", LastID: p.h.lastID})
+			p.finish()
+			p.c.WriteJSON(wireReset{Type: "reset", LastID: h.lastID})
 			p.c.Finish()
 		case len(pg.events) > 0:
 			p.answer(pg.events, pg.more)
-		case p.h.e.closing:
+		case pg.more: // published while it read: fetch again, from the ring now
+			p.start()
+		case h.e.closing:
 			p.answer(nil, false) // a shutdown began while it read: do not park
 		default:
 			p.park()
@@ -74,30 +88,36 @@ func (p *poll) start() {
 	})
 }
 
+// parked reports whether the poll waits for the next event.
+func (p *poll) parked() bool { return p.timer != nil }
+
 func (p *poll) park() {
-	h := p.h
-	h.polls[p] = struct{}{}
-	h.presence.arrive(p.user)
-	h.touch()
-	p.timer = h.loop().CallLater(h.e.cfg.LongPollTimeout, func() {
+	p.timer = p.h.loop().CallLater(p.h.e.cfg.LongPollTimeout, func() {
 		p.timer = nil
 		p.answer(nil, false)
 	})
 }
 
-// unpark takes the poll out of its hub.
+// unpark stops the wait (the poll stays in its hub).
 func (p *poll) unpark() {
-	h := p.h
-	if _, ok := h.polls[p]; !ok {
-		return
-	}
-	delete(h.polls, p)
 	if p.timer != nil {
 		p.timer.Cancel()
 		p.timer = nil
 	}
-	h.presence.depart(p.user)
-	h.touch()
+}
+
+// finish takes the poll out of its hub, once: it is answered or its
+// client left.
+func (p *poll) finish() {
+	p.done = true
+	p.unpark()
+	if !p.joined {
+		return
+	}
+	p.joined = false
+	delete(p.h.polls, p)
+	p.h.presence.depart(p.user)
+	p.h.touch()
 }
 
 // answer sends events (nil: none, the timeout or a shutdown) and finishes.
@@ -115,29 +135,24 @@ func (p *poll) answerJSON(body []byte) {
 	if p.done {
 		return
 	}
-	p.done = true
-	p.unpark()
+	p.finish()
 	p.c.SetHeader("Content-Type", "application/json; charset=utf-8")
 	p.c.SetHeader("Cache-Control", "no-store")
 	p.c.Write(body)
 	p.c.Finish()
 }
 
-// refuse ends the poll with an error (a kick).
-func (p *poll) refuse(r *Refusal) {
+// fail ends the poll with an error object (a kick, a session that ended).
+func (p *poll) fail(r *Refusal) {
 	if p.done {
 		return
 	}
-	p.done = true
-	p.unpark()
+	p.finish()
 	failRequest(p.c, r)
 }
 
-// drop forgets a poll whose client left.
-func (p *poll) drop() {
-	p.done = true
-	p.unpark()
-}
+// clientLeft forgets a poll whose client went away.
+func (p *poll) clientLeft() { p.finish() }
 
 // eventsJSON is the long poll's answer, spliced from the events' JSON.
 func eventsJSON(events []*Event, last int64, more bool) []byte {
@@ -170,7 +185,9 @@ func (h *hub) flushPolls() {
 	h.pollFlush = false
 	parked := make([]*poll, 0, len(h.polls))
 	for p := range h.polls {
-		parked = append(parked, p)
+		if p.parked() {
+			parked = append(parked, p)
+		}
 	}
 	answers := make(map[int64][]byte)
 	for _, p := range parked {

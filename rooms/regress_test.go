@@ -10,6 +10,7 @@ import (
 	"chat/accounts"
 	"chat/framework/asynctest"
 	"chat/framework/concurrent"
+	"chat/framework/ioloop"
 	"chat/store"
 )
 
@@ -137,4 +138,56 @@ func TestStreamEndedWhileOpeningLeavesTheHub(t *testing.T) {
 	for range s.events {
 	}
 	tc.WaitFor(func() bool { return tc.engine.Stats().Hubs == 0 }, "the hub dropped: nothing left in it")
+}
+
+// A poller catching up page by page (each poll answered at once) counts
+// as present, as docs/protocol.md says, not only while a poll is parked.
+// (Found in review.)
+func TestPollerCatchingUpIsPresent(t *testing.T) {
+	tc := startChat(t, func(c *Config) { c.PageSize = 2 })
+	ada := tc.guest("ada")
+	submitAll(t, tc, 12, "old")
+	cursor, present := int64(0), false
+	for range 5 {
+		cursor = ada.poll("lobby", cursor).LastID
+		tc.Do(func() {
+			if h := tc.engine.hubs["lobby"]; h != nil && h.presence.online() > 0 {
+				present = true
+			}
+		})
+	}
+	if !present {
+		t.Fatal("ada polled back to back and was never counted present")
+	}
+}
+
+// A kick reaches a poll that is reading from SQLite, not only a parked
+// one: the reads executor is held, so the poll's read waits. (Found in
+// review.)
+func TestKickReachesAPollStillReading(t *testing.T) {
+	var reads *ioloop.Executor
+	tc := startChat(t, func(c *Config) {
+		c.RingSize = 2
+		reads = c.Loop.NewExecutor("test-reads", 1, 64)
+		c.Reads = reads
+	})
+	ada := tc.guest("ada")
+	submitAll(t, tc, 10, "old")
+	if r := ada.client.Get("/api/rooms/lobby"); r.Status != 200 { // loads the hub
+		t.Fatalf("room: %d %s", r.Status, r.Body)
+	}
+	release := make(chan struct{})
+	tc.Do(func() {
+		ioloop.RunInExecutor(reads, func() (int, error) { <-release; return 0, nil })
+	})
+	defer close(release)
+	polled := make(chan asynctest.Response, 1)
+	go func() { polled <- ada.client.Get(roomPath("lobby", "events", 1)) }()
+	tc.WaitFor(func() bool { return tc.engine.Stats().Waiters == 1 }, "the poll is in the hub, reading")
+	var n int
+	tc.Do(func() { n = tc.engine.Kick(ada.id, "cool down") })
+	p := <-polled
+	if n != 1 || p.Status != http.StatusForbidden || !strings.Contains(p.Body, `"code":"kicked"`) {
+		t.Fatalf("kick closed %d; the poll got %d %s", n, p.Status, p.Body)
+	}
 }
