@@ -54,7 +54,7 @@ func (e *Engine) withSession(c *web.Context, fn func(u *accounts.User)) {
 func (e *Engine) withRoom(c *web.Context, fn func(u *accounts.User, h *hub, version int64)) {
 	e.withSession(c, func(u *accounts.User) {
 		version := u.SessionVersion // Load checked the cookie held this one
-		web.Guard(c, e.hub(c.Param("room"))).OnResult(func(h *hub, err error) {
+		web.Guard(c, e.loadHub(c.Param("room"))).OnResult(func(h *hub, err error) {
 			if err != nil {
 				failRequest(c, err)
 				return

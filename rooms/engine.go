@@ -162,10 +162,12 @@ var errRoomNotFound = refuse(http.StatusNotFound, "not_found", "There is no such
 // errShuttingDown refuses new connections while the server stops.
 var errShuttingDown = refuse(http.StatusServiceUnavailable, "unavailable", "The server is restarting; try again in a moment.")
 
-// hub returns the named room's hub, loading the room and its last event id
-// from the store the first time (every caller during the load shares it).
-// It fails with a *Refusal for an unknown room.
-func (e *Engine) hub(name string) *concurrent.Future[*hub] {
+// loadHub returns the named room's hub, loading the room and its last
+// event id from the store the first time (every caller during the load
+// waits for the same read). It fails with a *Refusal for an unknown room.
+// Each caller gets a future of its own, so that a request's guard
+// (web.Guard) set on it reaches no other request.
+func (e *Engine) loadHub(name string) *concurrent.Future[*hub] {
 	if e.closing {
 		return concurrent.Failed[*hub](errShuttingDown)
 	}
@@ -173,7 +175,7 @@ func (e *Engine) hub(name string) *concurrent.Future[*hub] {
 		return concurrent.Resolved(h)
 	}
 	if f := e.loading[name]; f != nil {
-		return f
+		return concurrent.Map(f, func(h *hub) (*hub, error) { return h, nil })
 	}
 	if !store.ValidRoomName(name) {
 		return concurrent.Failed[*hub](errRoomNotFound)
@@ -206,7 +208,7 @@ func (e *Engine) hub(name string) *concurrent.Future[*hub] {
 			f.Resolve(e.activate(l.room, l.lastID))
 		}
 	})
-	return f
+	return concurrent.Map(f, func(h *hub) (*hub, error) { return h, nil })
 }
 
 // activate makes the hub of a room just loaded. Every event of the room

@@ -321,7 +321,7 @@ func ceilSeconds(d time.Duration) int { return (&Refusal{RetryAfter: d}).retryAf
 // room or an actor who is not a moderator. Loop-only; the admin dashboard
 // calls it.
 func (e *Engine) ChangeRoom(room string, actor *accounts.User, change store.RoomChange) *concurrent.Future[Ack] {
-	return concurrent.Then(e.hub(room), func(h *hub) *concurrent.Future[Ack] {
+	return concurrent.Then(e.loadHub(room), func(h *hub) *concurrent.Future[Ack] {
 		return e.act(h, actor, action{kind: actChangeRoom, change: change})
 	})
 }

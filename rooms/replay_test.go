@@ -73,7 +73,7 @@ func TestReplayPausesMidPageWhenTheConnectionIsBehind(t *testing.T) {
 	submitAll(t, tc, n, "hello")
 	r := &fakeReplayer{burst: 20}
 	tc.Do(func() {
-		tc.engine.hub("lobby").OnResult(func(h *hub, err error) {
+		tc.engine.loadHub("lobby").OnResult(func(h *hub, err error) {
 			if err != nil {
 				t.Error(err)
 				return
