@@ -83,7 +83,9 @@ func (h *guestHandler) signedIn(c *web.Context, u *User, next string) {
 func (h *guestHandler) refuse(c *web.Context, status int, code, message, name string) {
 	if wantsJSON(c) {
 		c.SetStatus(status)
-		c.WriteJSON(map[string]string{"code": code, "error": message})
+		// The protocol's error object (docs/protocol.md), as the rooms API
+		// answers its refusals.
+		c.WriteJSON(map[string]string{"type": "error", "code": code, "message": message, "error": message})
 		c.Finish()
 		return
 	}

@@ -38,7 +38,7 @@ func (e *Engine) withSession(c *web.Context, fn func(u *accounts.User)) {
 	e.cfg.Sessions.Load(c).OnResult(func(u *accounts.User, err error) {
 		switch {
 		case err != nil:
-			c.Fail(err)
+			failRequest(c, err)
 		case u == nil:
 			failRequest(c, refuse(http.StatusUnauthorized, "unauthorized", "Sign in first."))
 		case u.BannedAt(e.now()):
@@ -68,7 +68,9 @@ func (e *Engine) withRoom(c *web.Context, fn func(u *accounts.User, h *hub, vers
 // object, anything else with the web layer's error page.
 func failRequest(c *web.Context, err error) {
 	var r *Refusal
-	if !errors.As(err, &r) {
+	if errors.Is(err, ioloop.ErrQueueFull) {
+		r = busy // the reads executor is full
+	} else if !errors.As(err, &r) {
 		c.Fail(err)
 		return
 	}
@@ -124,7 +126,7 @@ func (hd roomsHandler) Get(c *web.Context) {
 		return out, err
 	})).OnResult(func(rooms []listed, err error) {
 		if err != nil {
-			c.Fail(err)
+			failRequest(c, err)
 			return
 		}
 		out := make([]wireRoom, 0, len(rooms))
@@ -174,7 +176,7 @@ func (hd roomsHandler) Post(c *web.Context) {
 			case errors.Is(err, store.ErrNameTaken):
 				failRequest(c, refuse(http.StatusConflict, "name_taken", "A room named %q exists already.", req.Name))
 			case err != nil:
-				c.Fail(err)
+				failRequest(c, err)
 			default:
 				c.SetStatus(http.StatusCreated)
 				c.WriteJSON(roomWire(room, 0, 0))
@@ -242,7 +244,7 @@ func (hd historyHandler) Get(c *web.Context) {
 			return events, err
 		})).OnResult(func(events []*Event, err error) {
 			if err != nil {
-				c.Fail(err)
+				failRequest(c, err)
 				return
 			}
 			more := len(events) > limit

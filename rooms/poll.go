@@ -71,7 +71,7 @@ func (p *poll) start() {
 			return
 		case err != nil:
 			p.finish()
-			p.c.Fail(err)
+			failRequest(p.c, err)
 		case pg.reset:
 			p.finish()
 			p.c.WriteJSON(wireReset{Type: "reset", LastID: h.lastID})

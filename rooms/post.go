@@ -269,11 +269,15 @@ func (e *Engine) committed(h *hub, u *accounts.User, a action, res store.Result,
 	e.cfg.Broker.Publish(newEvent(h.room.Name, ev))
 }
 
+// busy is the refusal of work the server has no room for now (the writer's
+// queue or the reads executor is full).
+var busy = refuseAfter(http.StatusServiceUnavailable, "busy", time.Second, "The server is busy; try again in a moment.")
+
 // submitRefusal explains a write the store would not queue.
 func submitRefusal(err error) *Refusal {
 	switch {
 	case errors.Is(err, store.ErrQueueFull):
-		return refuseAfter(http.StatusServiceUnavailable, "busy", time.Second, "The server is busy; try again in a moment.")
+		return busy
 	case errors.Is(err, store.ErrInvalid):
 		return refuse(http.StatusBadRequest, "invalid", "%v", err)
 	default:

@@ -191,3 +191,28 @@ func TestKickReachesAPollStillReading(t *testing.T) {
 		t.Fatalf("kick closed %d; the poll got %d %s", n, p.Status, p.Body)
 	}
 }
+
+// A full reads executor is busy (503 with Retry-After), as the protocol
+// says, not a 500. (Found in review.)
+func TestFullReadsExecutorIsBusy(t *testing.T) {
+	var reads *ioloop.Executor
+	tc := startChat(t, func(c *Config) {
+		reads = c.Loop.NewExecutor("test-reads", 1, 1)
+		c.Reads = reads
+	})
+	ada := tc.guest("ada")
+	if r := ada.client.Get("/api/rooms/lobby"); r.Status != 200 { // loads the hub
+		t.Fatalf("room: %d %s", r.Status, r.Body)
+	}
+	release := make(chan struct{})
+	defer close(release)
+	tc.Do(func() {
+		for range 2 { // one running, one queued: full
+			ioloop.RunInExecutor(reads, func() (int, error) { <-release; return 0, nil })
+		}
+	})
+	r := ada.client.Get("/api/rooms/lobby/history")
+	if r.Status != http.StatusServiceUnavailable || r.Header.Get("Retry-After") != "1" || !strings.Contains(r.Body, `"code":"busy"`) {
+		t.Fatalf("history with the reads executor full: %d %v %s", r.Status, r.Header, r.Body)
+	}
+}
