@@ -168,6 +168,12 @@ func (hd roomsHandler) Post(c *web.Context) {
 		return
 	}
 	hd.e.withSession(c, func(u *accounts.User) {
+		// Rooms outlive their creators: making one costs a token of the
+		// same bucket as posting, so nobody makes them by the thousand.
+		if ok, wait := hd.e.limiter.take(u.ID, hd.e.now()); !ok {
+			failRequest(c, refuseAfter(http.StatusTooManyRequests, "rate_limited", wait, "Too many rooms at once: wait %d s.", ceilSeconds(wait)))
+			return
+		}
 		st := hd.e.cfg.Store
 		web.Guard(c, ioloop.RunInExecutor(hd.e.cfg.Reads, func() (store.Room, error) {
 			return st.CreateRoom(ctxBackground, store.NewRoom{Name: req.Name, Title: req.Title, Topic: req.Topic, CreatorID: u.ID})

@@ -60,8 +60,11 @@
 // and resumes from its cursor; an SSE stream more than
 // Config.StreamMaxBehind behind is ended and resumes with Last-Event-ID; a
 // long poll holds nothing but its cursor and its timer; replay pages are
-// Config.PageSize and wait for a slow connection to drain; the ring, the
-// recent acks and the per-user maps are bounded.
+// Config.PageSize, send at most 256 KiB a turn, wait for a slow connection
+// to drain and drop one that takes nothing for Config.ReplayStall; the
+// ring and the recent acks have fixed sizes; the per-user maps (typing,
+// slow mode) are pruned of stale entries once they reach 4,096; rooms cost
+// a token of the creator's bucket.
 //
 // # Broker: more than one process
 //
@@ -71,7 +74,11 @@
 // LocalBroker, the default, delivers in process. A NATS broker would
 // publish the event's JSON and ids on a subject per room (rooms.<name>)
 // and, from its subscription, hand each event to the loop with AddCallback.
-// Two rules make that correct: the processes must share one store writer
+// Every write that makes an event must go through the engine (a hub
+// submits it and publishes it on commit): the store's blocking setters
+// (SetRoomLocked, DeleteMessage, ...) commit events no hub publishes, so
+// they are for tools and tests when no server runs. Two rules make a
+// broker correct: the processes must share one store writer
 // or order events by id before delivering (a hub drops an event whose id
 // is not above its last, so an out-of-order arrival would be lost; a
 // per-room reorder buffer keyed by id, with a read of the store to fill a

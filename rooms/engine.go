@@ -113,7 +113,7 @@ func setDefault[T int | time.Duration](v *T, def T) {
 
 // Engine is the chat's delivery engine: the hubs of the active rooms, the
 // post pipeline and the three doors. Loop-owned: every method must be
-// called on the loop (Stats excepted).
+// called on the loop, Stats included.
 type Engine struct {
 	cfg     Config
 	hubs    map[string]*hub                     // active rooms by name

@@ -52,10 +52,6 @@ func (s *socket) OnOpen(c *websocket.Conn) {
 	h.e.cfg.Sessions.Hold(s.user)
 	h.presence.arrive(s.user)
 	h.touch()
-	if h.e.closing { // the upgrade was under way when Shutdown ran
-		c.Close(websocket.CloseGoingAway, "server restarting")
-		return
-	}
 	c.WriteMessage(websocket.OpText, encodeFrame(h.hello(s.user)))
 	if s.cursor == noCursor {
 		s.goLive()

@@ -39,4 +39,12 @@
 // older file (giving its existing messages events) and refuses a newer one.
 // docs/store.md describes the schema, the event log, the durability
 // guarantees and how to back up.
+//
+// A word for applications that serve rooms live (chat/rooms): the store
+// does not know who is connected, so an event reaches clients only if the
+// code that wrote it publishes it. Write events through the application's
+// engine, which Submits them and publishes each after its commit. The
+// blocking methods that write events (AppendMessage, DeleteMessage,
+// SetRoomTopic, SetRoomLocked, SetRoomArchived, SetRoomSlowMode) are for
+// tools, seeding and tests while no server runs.
 package store
