@@ -46,7 +46,7 @@ func (hd *streamHandler) Get(c *web.Context) {
 
 func (hd *streamHandler) OnConnectionClose(*web.Context) {
 	if hd.s != nil {
-		hd.s.closed()
+		hd.s.clientLeft()
 	}
 }
 
@@ -160,8 +160,8 @@ func (s *stream) end() {
 	s.c.Finish()
 }
 
-// closed is the client leaving.
-func (s *stream) closed() { s.leave() }
+// clientLeft is the client going away: leave the hub, send nothing.
+func (s *stream) clientLeft() { s.leave() }
 
 func (s *stream) leave() {
 	if s.ended {
