@@ -350,3 +350,35 @@ func TestAnyGETSetsXSRF(t *testing.T) {
 		}
 	}
 }
+
+// A verified cookie value is remembered (the poll door presents the same
+// one every few seconds), but only that exact value: a changed cookie is
+// verified again and refused; and the session version still applies to a
+// remembered one.
+func TestVerifiedCookieValuesAreRememberedExactly(t *testing.T) {
+	gs := startGuests(t, true)
+	b := gs.browser()
+	ada := b.guest("ada")
+	session := b.cookie(accounts.CookieName)
+	for i := range 3 {
+		if r := b.client.Get("/api/me"); r.Status != 200 {
+			t.Fatalf("GET /api/me #%d with the session: %d", i, r.Status)
+		}
+	}
+	tampered := session[:len(session)-2] + map[bool]string{true: "AA", false: "BB"}[!strings.HasSuffix(session, "AA")]
+	base, _ := url.Parse("http://" + gs.Addr + "/")
+	b.jar.SetCookies(base, []*http.Cookie{{Name: accounts.CookieName, Value: tampered, Path: "/"}})
+	if r := b.client.Get("/api/me"); r.Status != http.StatusUnauthorized {
+		t.Fatalf("a tampered cookie: %d; want 401", r.Status)
+	}
+	b.jar.SetCookies(base, []*http.Cookie{{Name: accounts.CookieName, Value: session, Path: "/"}})
+	if _, err := gs.store.BumpSessionVersion(context.Background(), ada.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := asynctest.Await(t, gs.Loop, func() *concurrent.Future[*accounts.User] { return gs.sessions.Refresh(ada.ID) }); err != nil {
+		t.Fatal(err)
+	}
+	if r := b.client.Get("/api/me"); r.Status != http.StatusUnauthorized {
+		t.Fatalf("the remembered cookie after its session version changed: %d; want 401", r.Status)
+	}
+}

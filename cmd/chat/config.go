@@ -20,6 +20,7 @@ type config struct {
 	AllowGuests    bool          // guest sign-in with a nickname
 	DebugAddr      string        // where /stats listens; empty: nowhere
 	ShutdownGrace  time.Duration // how long a graceful stop may take
+	CPUProfile     string        // write a CPU profile here until the server stops
 }
 
 func loadConfig(args []string) (config, error) {
@@ -32,6 +33,7 @@ func loadConfig(args []string) (config, error) {
 	fs.BoolVar(&c.AccessLog, "access-log", envBool("CHAT_ACCESS_LOG", true), "log every request (env CHAT_ACCESS_LOG)")
 	fs.BoolVar(&c.AllowGuests, "guests", envBool("CHAT_GUESTS", true), "allow guest sign-in with a nickname (env CHAT_GUESTS)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", envOr("CHAT_DEBUG_ADDR", ""), "serve /stats (loop, store, rooms) on this separate address, e.g. 127.0.0.1:6060 (env CHAT_DEBUG_ADDR)")
+	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile to this file until the server stops (for go tool pprof)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", envDuration("CHAT_SHUTDOWN_GRACE", 10*time.Second), "how long a graceful stop may take (env CHAT_SHUTDOWN_GRACE)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
