@@ -1191,8 +1191,8 @@ func runSwarm(t *testing.T, seed uint64, size swarmSize) {
 					h.room.Name, p.user.Name, p.cursor, tc.HTTPServer.Stats().Active))
 			}
 		}
-		return len(left) == 0 || time.Now().After(deadline)
-	}, "every WebSocket and stream gone after the run")
+		return len(left) == 0 && len(polls) == 0 || time.Now().After(deadline)
+	}, "every WebSocket, stream and poll gone after the run")
 	if len(left) > 0 {
 		t.Errorf("seed %d: connections left on the server 10 s after the run: %v", seed, left)
 	}

@@ -26,6 +26,9 @@ func (hd *pollHandler) Get(c *web.Context) {
 		return
 	}
 	hd.e.withRoom(c, func(u *accounts.User, h *hub, _ int64) {
+		if c.Finished() { // the client left while the session or room loaded
+			return
+		}
 		if cursor == noCursor {
 			cursor = h.lastID
 		}
@@ -67,8 +70,10 @@ func (p *poll) start() {
 	}
 	h.fetch(p.cursor, h.e.cfg.PageSize).OnResult(func(pg page, err error) {
 		switch {
-		case p.done || p.c.Finished():
+		case p.done:
 			return
+		case p.c.Finished(): // the client left while it read
+			p.finish()
 		case err != nil:
 			p.finish()
 			failRequest(p.c, err)

@@ -431,13 +431,6 @@ func (s *Stream) handleEvents(ev ioloop.Events) {
 			// give this stream two turns in one iteration of the loop.
 		case s.read.kind != readNone:
 			s.processReads()
-			if ev&ioloop.Hangup != 0 && s.read.kind == readNone && !s.closed {
-				// The hang-up came in the same event as the bytes that
-				// satisfied the last read (a request and its client's FIN
-				// in one segment), and nobody reads now: no later edge
-				// will announce it, so look at it as if it came alone.
-				s.noticeHangup()
-			}
 		case ev&ioloop.Hangup != 0:
 			s.noticeHangup()
 		}
@@ -499,6 +492,13 @@ func (s *Stream) processReads() {
 			s.recycleBuffer()
 		}
 		s.releaseIfEmpty()
+		if s.hungUp && s.read.kind == readNone && !s.closed && !s.scheduled {
+			// The peer hung up during this turn (with the bytes the last
+			// read took, or while the turn was queued) and nobody reads
+			// now: no later edge will announce it, so look at it as if it
+			// came alone. A parked request learns its client left.
+			s.noticeHangup()
+		}
 	}()
 	callbacks, bytesRead := 0, 0
 	for s.read.kind != readNone && !s.closed {
