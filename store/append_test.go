@@ -39,6 +39,9 @@ func TestAppendIdempotentRetries(t *testing.T) {
 			if (a.ID == b.ID) != tt.wantSame || b.Duplicate != tt.wantSame || a.Duplicate {
 				t.Errorf("first %+v, second %+v; want same id: %v", a, b, tt.wantSame)
 			}
+			if (a.EventID == b.EventID) != tt.wantSame || a.EventID == 0 || b.EventID == 0 {
+				t.Errorf("event ids %d and %d; want same: %v", a.EventID, b.EventID, tt.wantSame)
+			}
 			if tt.wantSame && !b.CreatedAt.Equal(a.CreatedAt) {
 				t.Errorf("retry CreatedAt %v, original %v", b.CreatedAt, a.CreatedAt)
 			}
@@ -65,23 +68,20 @@ func TestBatchIsolatesRowsAndDuplicates(t *testing.T) {
 		{RoomID: f.room.ID, AuthorID: f.user.ID, Body: "a again", ClientKey: "dup"},
 		{RoomID: f.room.ID, AuthorID: f.user.ID, Body: "b"},
 	}
-	batch := make([]*appendRequest, len(msgs))
+	batch := make([]*request, len(msgs))
+	res := make([]Result, len(batch))
 	for i, m := range msgs {
-		batch[i] = &appendRequest{ctx: ctx, msg: m, result: make(chan appendResult, 1)}
+		batch[i] = &request{ctx: ctx, w: m, done: func(r Result) { res[i] = r }}
 	}
-	s.writer.commit(batch, make([]appendResult, len(batch)))
-	res := make([]appendResult, len(batch))
-	for i, req := range batch {
-		res[i] = <-req.result
-	}
-	if res[0].err != nil || res[3].err != nil || res[2].err != nil {
+	s.writer.commit(batch, make([]Result, len(batch)))
+	if res[0].Err != nil || res[3].Err != nil || res[2].Err != nil {
 		t.Fatalf("good rows failed: %+v", res)
 	}
-	if !errors.Is(res[1].err, ErrInvalid) {
-		t.Errorf("unknown room: err = %v, want ErrInvalid", res[1].err)
+	if !errors.Is(res[1].Err, ErrInvalid) {
+		t.Errorf("unknown room: err = %v, want ErrInvalid", res[1].Err)
 	}
-	if res[2].appended.ID != res[0].appended.ID || !res[2].appended.Duplicate {
-		t.Errorf("in-batch retry = %+v, want duplicate of %d", res[2].appended, res[0].appended.ID)
+	if res[2].Event != res[0].Event || !res[2].Duplicate {
+		t.Errorf("in-batch retry = %+v, want duplicate of %+v", res[2], res[0].Event)
 	}
 	if got := countMessages(t, s); got != 2 {
 		t.Errorf("stored %d messages, want 2", got)

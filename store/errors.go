@@ -13,6 +13,9 @@ import (
 var (
 	// ErrNotFound: the user, room, message or report does not exist.
 	ErrNotFound = errors.New("store: not found")
+	// ErrForbidden: not allowed, e.g. editing or deleting someone else's
+	// message without DeleteMessage.AsModerator.
+	ErrForbidden = errors.New("store: not allowed")
 	// ErrNameTaken: a user or room with that name already exists. User names
 	// compare case-insensitively.
 	ErrNameTaken = errors.New("store: name taken")

@@ -24,7 +24,8 @@ const MaxClientKeyLen = 128
 
 // Appended is what AppendMessage returns once the message is durable.
 type Appended struct {
-	ID        int64
+	ID        int64 // the message's id
+	EventID   int64 // its 'message' event's id (the original's, for a duplicate)
 	CreatedAt time.Time
 	// Duplicate is true if the author's ClientKey was already stored: ID and
 	// CreatedAt are the original's and nothing new was written (the caller
@@ -43,6 +44,7 @@ type Message struct {
 	CreatedAt  time.Time
 	DeletedAt  time.Time // zero unless deleted
 	DeletedBy  int64     // zero unless deleted and read with ModeratorView
+	EditedAt   time.Time // zero unless its author edited it; Body is the latest text
 }
 
 // Deleted reports whether the message was soft-deleted.
@@ -71,34 +73,27 @@ func (m NewMessage) validate() error {
 	return nil
 }
 
-// AppendMessage queues m for the writer and waits until the transaction that
-// holds it has committed: a returned id is durable (to the Synchronous
+// AppendMessage is Submit for one message, waiting until the transaction
+// that holds it has committed: a returned id is durable (to the Synchronous
 // level). It fails at once with ErrQueueFull if the writer's queue is full.
 //
 // If ctx ends while the message is queued or being committed, AppendMessage
 // returns ctx's error, but the message may still be stored; retrying with
 // the same ClientKey returns its id.
 func (s *Store) AppendMessage(ctx context.Context, m NewMessage) (Appended, error) {
-	if err := m.validate(); err != nil {
-		return Appended{}, fmt.Errorf("append message: %w", err)
+	res, err := s.submitWait(ctx, m)
+	if err != nil {
+		return Appended{}, err
 	}
-	req := &appendRequest{ctx: ctx, msg: m, result: make(chan appendResult, 1)}
-	if err := s.writer.enqueue(req); err != nil {
-		return Appended{}, fmt.Errorf("append message: %w", err)
-	}
-	select {
-	case res := <-req.result:
-		return res.appended, res.err
-	case <-ctx.Done():
-		return Appended{}, fmt.Errorf("append message: outcome unknown: %w", ctx.Err())
-	}
+	return Appended{ID: res.Event.MessageID, EventID: res.Event.ID, CreatedAt: res.Event.CreatedAt,
+		Duplicate: res.Duplicate}, nil
 }
 
 // The read queries. Each walks the (room_id, id) index from one end or from
 // a given id and stops after LIMIT rows; TestQueryPlans keeps that true.
 const (
 	messageColumns = `m.id, m.room_id, m.author_id, u.name, m.body, m.client_key,
-		m.created_at, m.deleted_at, m.deleted_by
+		m.created_at, m.deleted_at, m.deleted_by, m.edited_at
 		FROM messages AS m JOIN users AS u ON u.id = m.author_id`
 	latestSQL = `SELECT ` + messageColumns + `
 		WHERE m.room_id = ? ORDER BY m.id DESC LIMIT ?`
@@ -181,13 +176,15 @@ func scanMessage(rows *sql.Rows) (Message, error) {
 		key                  sql.NullString
 		createdAt            int64
 		deletedAt, deletedBy sql.NullInt64
+		editedAt             sql.NullInt64
 	)
 	err := rows.Scan(&m.ID, &m.RoomID, &m.AuthorID, &m.AuthorName, &m.Body, &key,
-		&createdAt, &deletedAt, &deletedBy)
+		&createdAt, &deletedAt, &deletedBy, &editedAt)
 	m.ClientKey = key.String
 	m.CreatedAt = fromMillis(createdAt)
 	m.DeletedAt = fromNullMillis(deletedAt)
 	m.DeletedBy = deletedBy.Int64
+	m.EditedAt = fromNullMillis(editedAt)
 	return m, err
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -58,6 +59,7 @@ func TestOpenMigratesFromEveryEarlierVersion(t *testing.T) {
 
 			s := openTest(t, Config{Path: path})
 			assertVersion(t, s, len(steps))
+			last := assertBackfilled(t, s, k)
 			if k >= 1 {
 				assertOldRowsReadable(t, s, k)
 			}
@@ -65,6 +67,9 @@ func TestOpenMigratesFromEveryEarlierVersion(t *testing.T) {
 			a := mustAppend(t, s, NewMessage{RoomID: f.room.ID, AuthorID: f.user.ID, Body: "new", ClientKey: "k"})
 			if k >= 1 && a.ID <= 2 {
 				t.Errorf("new message got id %d, want above the migrated ones", a.ID)
+			}
+			if a.EventID <= last {
+				t.Errorf("new message got event %d, want above the backfilled %d", a.EventID, last)
 			}
 			if _, err := s.ReportMessage(context.Background(), f.user.ID, a.ID, "spam"); err != nil {
 				t.Errorf("ReportMessage: %v", err)
@@ -94,6 +99,54 @@ func assertOldRowsReadable(t *testing.T, s *Store, k int) {
 	if msgs[1].Deleted() != wantDeleted || (msgs[1].Body == "") != wantDeleted {
 		t.Errorf("message 2 after migration from v%d: deleted=%v body=%q", k, msgs[1].Deleted(), msgs[1].Body)
 	}
+}
+
+// assertBackfilled checks the events the migration to version 5 made for
+// the rows seedAt stored: one 'message' event per message in id order, then
+// a 'delete' event for the deleted one. It returns the last event id.
+func assertBackfilled(t *testing.T, s *Store, k int) int64 {
+	t.Helper()
+	ctx := context.Background()
+	evs, err := s.EventsAfter(ctx, 1, 0, 10, ModeratorView)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type row struct {
+		kind          string
+		message, user int64
+		body          string
+		at            int64
+	}
+	var want []row
+	if k >= 1 {
+		want = []row{{EventMessage, 1, 1, "first", 1000}, {EventMessage, 2, 1, "second", 2000}}
+	}
+	if k >= 3 {
+		want = append(want, row{EventDelete, 2, 1, "", 3000})
+	}
+	var got []row
+	for i, e := range evs {
+		if i > 0 && e.ID <= evs[i-1].ID {
+			t.Errorf("event %d follows %d", e.ID, evs[i-1].ID)
+		}
+		got = append(got, row{e.Kind, e.MessageID, e.UserID, e.Body, toMillis(e.CreatedAt)})
+	}
+	if len(want) > 0 && !slices.Equal(got, want) {
+		t.Errorf("backfilled events from v%d:\n got %+v\nwant %+v", k, got, want)
+	}
+	if k >= 1 {
+		if u, err := s.UserByID(ctx, 1); err != nil || u.Guest || u.SessionVersion != 1 {
+			t.Errorf("migrated user = %+v, %v; want no guest, session version 1", u, err)
+		}
+		if r, err := s.RoomByID(ctx, 1); err != nil || r.SlowMode != 0 {
+			t.Errorf("migrated room = %+v, %v; want slow mode off", r, err)
+		}
+	}
+	last, err := s.LastEventID(ctx, 1)
+	if err != nil || (k >= 1) != (last > 0) {
+		t.Fatalf("LastEventID = %d, %v", last, err)
+	}
+	return last
 }
 
 func TestOpenRefusesNewerSchema(t *testing.T) {

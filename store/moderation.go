@@ -17,6 +17,8 @@ const (
 	ActionSetRoomTopic    = "set_room_topic"
 	ActionSetRoomLocked   = "set_room_locked"
 	ActionSetRoomArchived = "set_room_archived"
+	ActionSetRoomSlowMode = "set_room_slow_mode"
+	ActionChangeRoom      = "change_room" // a RoomChange of several settings; details are its JSON
 	ActionResolveReport   = "resolve_report"
 )
 
@@ -67,23 +69,35 @@ func appendAudit(ctx context.Context, tx *sql.Tx, actorID int64, action, target,
 	return nil
 }
 
-// DeleteMessage soft-deletes a message: ordinary readers no longer get its
-// body. It records the deletion in the audit log. Deleting a deleted message
-// changes nothing and succeeds; an unknown id is ErrNotFound.
+// DeleteMessage soft-deletes a message as a moderator: ordinary readers no
+// longer get its body. It goes through the writer like Submit, so it makes a
+// 'delete' event in commit order, and records the deletion in the audit log
+// in the same transaction. Deleting a deleted message changes nothing and
+// succeeds; an unknown id is ErrNotFound.
 func (s *Store) DeleteMessage(ctx context.Context, actorID, messageID int64, reason string) error {
-	target := fmt.Sprintf("message:%d", messageID)
-	return s.writeTx(ctx, "delete "+target, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx,
-			`UPDATE messages SET deleted_at = ?, deleted_by = ? WHERE id = ? AND deleted_at IS NULL`,
-			toMillis(now()), actorID, messageID)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return errors.Join(err, existsOrNotFound(ctx, tx, `SELECT 1 FROM messages WHERE id = ?`, messageID))
-		}
-		return appendAudit(ctx, tx, actorID, ActionDeleteMessage, target, reason)
-	})
+	what := fmt.Sprintf("delete message %d", messageID)
+	if err := s.checkOpen(what); err != nil {
+		return err
+	}
+	var (
+		roomID  int64
+		deleted bool
+	)
+	err := s.readDB.QueryRowContext(ctx, `SELECT room_id, deleted_at IS NOT NULL FROM messages WHERE id = ?`,
+		messageID).Scan(&roomID, &deleted)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, notFound(err))
+	}
+	if deleted {
+		return nil
+	}
+	_, err = s.submitWait(ctx, DeleteMessage{RoomID: roomID, MessageID: messageID, ActorID: actorID,
+		AsModerator: true, Reason: reason})
+	if errors.Is(err, ErrNotFound) {
+		// Messages are never removed nor moved, so it was deleted meanwhile.
+		return nil
+	}
+	return err
 }
 
 // existsOrNotFound returns nil if query finds a row, ErrNotFound if not.

@@ -144,19 +144,28 @@ func TestSearchMessages(t *testing.T) {
 	}
 }
 
-// TestQueryPlansUseIndexes pins the claim that message reads walk the
-// (room_id, id) index and never scan the messages table.
+// TestQueryPlansUseIndexes pins the claim that message and event reads walk
+// the (room_id, id) indexes (or a primary key) and never scan a table or sort.
 func TestQueryPlansUseIndexes(t *testing.T) {
 	s := openTest(t, Config{})
-	for name, query := range map[string]string{
-		"latest": latestSQL, "before": beforeSQL, "after": afterSQL, "search": searchSQL, "by id": messageByIDSQL,
+	for name, tt := range map[string]struct{ query, want string }{
+		"latest":        {latestSQL, "SEARCH m USING INDEX messages_room_id"},
+		"before":        {beforeSQL, "SEARCH m USING INDEX messages_room_id"},
+		"after":         {afterSQL, "SEARCH m USING INDEX messages_room_id"},
+		"search":        {searchSQL, "SEARCH m USING INDEX messages_room_id"},
+		"by id":         {messageByIDSQL, "SEARCH m USING INTEGER PRIMARY KEY"},
+		"events after":  {eventsAfterSQL, "SEARCH e USING INDEX events_room_id"},
+		"events before": {eventsBeforeSQL, "SEARCH e USING INDEX events_room_id"},
+		"last event":    {lastEventSQL, "SEARCH events USING COVERING INDEX events_room_id"},
+		"event room":    {eventRoomSQL, "SEARCH events USING INTEGER PRIMARY KEY"},
+		"duplicate key": {lookupKeySQL, "SEARCH e USING INDEX events_message_created"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			args := make([]any, strings.Count(query, "?"))
+			args := make([]any, strings.Count(tt.query, "?"))
 			for i := range args {
 				args[i] = 1
 			}
-			rows, err := s.readDB.Query("EXPLAIN QUERY PLAN "+query, args...)
+			rows, err := s.readDB.Query("EXPLAIN QUERY PLAN "+tt.query, args...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -172,8 +181,8 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 			}
 			text := strings.Join(plan, "\n")
 			if strings.Contains(text, "SCAN") || strings.Contains(text, "TEMP B-TREE") ||
-				!strings.Contains(text, "SEARCH m USING") {
-				t.Errorf("plan scans or sorts:\n%s", text)
+				!strings.Contains(text, tt.want) {
+				t.Errorf("plan scans, sorts or does not say %q:\n%s", tt.want, text)
 			}
 		})
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strconv"
 	"time"
 )
 
@@ -18,6 +17,7 @@ type Room struct {
 	CreatedAt time.Time
 	Locked    bool // read-only: the application refuses new messages
 	Archived  bool // hidden from the room list; history stays readable
+	SlowMode  int  // seconds between one user's posts; 0 is off (the application enforces it)
 }
 
 // NewRoom is a room to create.
@@ -43,7 +43,7 @@ func ValidRoomName(name string) bool {
 	return true
 }
 
-const roomColumns = `id, name, title, topic, creator_id, created_at, locked, archived FROM rooms`
+const roomColumns = `id, name, title, topic, creator_id, created_at, locked, archived, slow_mode FROM rooms`
 
 // CreateRoom stores a new room. It fails with ErrNameTaken if the name is
 // taken, ErrInvalid if it is not a ValidRoomName or the creator is unknown.
@@ -79,22 +79,33 @@ func (s *Store) ListRooms(ctx context.Context, afterID int64, limit int, include
 		scanRoom, afterID, includeArchived, clampLimit(limit))
 }
 
-// SetRoomTopic changes a room's title and topic, with an audit entry.
+// SetRoomTopic changes a room's title and topic. Like the other setters it
+// is a RoomChange through the writer: it makes a 'room' event in commit
+// order, with an audit entry in the same transaction. An unknown room is
+// ErrNotFound.
 func (s *Store) SetRoomTopic(ctx context.Context, actorID, roomID int64, title, topic string) error {
-	return s.moderate(ctx, actorID, ActionSetRoomTopic, roomTarget(roomID), title+": "+topic,
-		`UPDATE rooms SET title = ?, topic = ? WHERE id = ?`, title, topic, roomID)
+	return s.changeRoom(ctx, RoomChange{RoomID: roomID, ActorID: actorID, Title: &title, Topic: &topic})
 }
 
-// SetRoomLocked makes a room read-only (or writable again), with an audit entry.
+// SetRoomLocked makes a room read-only (or writable again).
 func (s *Store) SetRoomLocked(ctx context.Context, actorID, roomID int64, locked bool) error {
-	return s.moderate(ctx, actorID, ActionSetRoomLocked, roomTarget(roomID), strconv.FormatBool(locked),
-		`UPDATE rooms SET locked = ? WHERE id = ?`, locked, roomID)
+	return s.changeRoom(ctx, RoomChange{RoomID: roomID, ActorID: actorID, Locked: &locked})
 }
 
-// SetRoomArchived archives a room (or brings it back), with an audit entry.
+// SetRoomArchived archives a room (or brings it back).
 func (s *Store) SetRoomArchived(ctx context.Context, actorID, roomID int64, archived bool) error {
-	return s.moderate(ctx, actorID, ActionSetRoomArchived, roomTarget(roomID), strconv.FormatBool(archived),
-		`UPDATE rooms SET archived = ? WHERE id = ?`, archived, roomID)
+	return s.changeRoom(ctx, RoomChange{RoomID: roomID, ActorID: actorID, Archived: &archived})
+}
+
+// SetRoomSlowMode sets the seconds one user must wait between posts in a
+// room (0: off). Enforcing it is the application's policy.
+func (s *Store) SetRoomSlowMode(ctx context.Context, actorID, roomID int64, seconds int) error {
+	return s.changeRoom(ctx, RoomChange{RoomID: roomID, ActorID: actorID, SlowMode: &seconds})
+}
+
+func (s *Store) changeRoom(ctx context.Context, c RoomChange) error {
+	_, err := s.submitWait(ctx, c)
+	return err
 }
 
 func roomTarget(id int64) string { return fmt.Sprintf("room:%d", id) }
@@ -115,7 +126,7 @@ func scanRoom(rows *sql.Rows) (Room, error) {
 		r         Room
 		createdAt int64
 	)
-	err := rows.Scan(&r.ID, &r.Name, &r.Title, &r.Topic, &r.CreatorID, &createdAt, &r.Locked, &r.Archived)
+	err := rows.Scan(&r.ID, &r.Name, &r.Title, &r.Topic, &r.CreatorID, &createdAt, &r.Locked, &r.Archived, &r.SlowMode)
 	r.CreatedAt = fromMillis(createdAt)
 	return r, err
 }

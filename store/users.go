@@ -28,6 +28,11 @@ type User struct {
 	MutedUntil   time.Time // zero: not muted
 	BannedUntil  time.Time // zero: not banned
 	BanReason    string
+	// Guest: created by CreateGuest, with no password (an empty hash).
+	Guest bool
+	// SessionVersion starts at 1; BumpSessionVersion raises it so that
+	// session cookies issued at an older version stop being accepted.
+	SessionVersion int64
 }
 
 // MutedAt reports whether the user is muted at t.
@@ -39,7 +44,8 @@ func (u User) BannedAt(t time.Time) bool { return t.Before(u.BannedUntil) }
 // MaxNameLen bounds user and room names (in bytes).
 const MaxNameLen = 64
 
-const userColumns = `id, name, password_hash, role, created_at, muted_until, banned_until, ban_reason FROM users`
+const userColumns = `id, name, password_hash, role, created_at, muted_until, banned_until, ban_reason,
+	guest, session_version FROM users`
 
 // CreateUser stores a new user. It fails with ErrNameTaken if the name is
 // taken in any letter case, ErrInvalid for an empty or overlong name, an
@@ -49,13 +55,44 @@ func (s *Store) CreateUser(ctx context.Context, name string, passwordHash []byte
 		return User{}, fmt.Errorf("create user %q: %w: need a name of 1-%d bytes, a hash and a known role",
 			name, ErrInvalid, MaxNameLen)
 	}
-	u := User{Name: name, PasswordHash: passwordHash, Role: role, CreatedAt: now()}
+	u := User{Name: name, PasswordHash: passwordHash, Role: role, CreatedAt: now(), SessionVersion: 1}
 	err := s.writeTx(ctx, fmt.Sprintf("create user %q", name), func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx,
 			`INSERT INTO users (name, password_hash, role, created_at) VALUES (?, ?, ?, ?) RETURNING id`,
 			name, passwordHash, role, toMillis(u.CreatedAt)).Scan(&u.ID)
 	})
 	return u, err
+}
+
+// CreateGuest stores a guest: a user with role user, Guest set and no
+// password (the only kind of user with an empty hash). Guests share the
+// users' name space: it fails with ErrNameTaken if any user or guest has the
+// name in any letter case, ErrInvalid for an empty or overlong name.
+func (s *Store) CreateGuest(ctx context.Context, name string) (User, error) {
+	what := fmt.Sprintf("create guest %q", name)
+	if name == "" || len(name) > MaxNameLen {
+		return User{}, fmt.Errorf("%s: %w: need a name of 1-%d bytes", what, ErrInvalid, MaxNameLen)
+	}
+	u := User{Name: name, PasswordHash: []byte{}, Role: RoleUser, CreatedAt: now(), Guest: true, SessionVersion: 1}
+	err := s.writeTx(ctx, what, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx,
+			`INSERT INTO users (name, password_hash, role, created_at, guest) VALUES (?, x'', ?, ?, 1) RETURNING id`,
+			name, RoleUser, toMillis(u.CreatedAt)).Scan(&u.ID)
+	})
+	return u, err
+}
+
+// BumpSessionVersion raises a user's session version by one and returns the
+// new value: sessions issued at an older version are no longer valid (log
+// out everywhere, a password change). An unknown user is ErrNotFound.
+func (s *Store) BumpSessionVersion(ctx context.Context, userID int64) (int64, error) {
+	var v int64
+	err := s.writeTx(ctx, fmt.Sprintf("bump session version of user %d", userID), func(tx *sql.Tx) error {
+		return notFound(tx.QueryRowContext(ctx,
+			`UPDATE users SET session_version = session_version + 1 WHERE id = ? RETURNING session_version`,
+			userID).Scan(&v))
+	})
+	return v, err
 }
 
 // UserByID returns the user with that id, or ErrNotFound.
@@ -141,7 +178,8 @@ func scanUser(rows *sql.Rows) (User, error) {
 		createdAt         int64
 		mutedTo, bannedTo sql.NullInt64
 	)
-	err := rows.Scan(&u.ID, &u.Name, &u.PasswordHash, &u.Role, &createdAt, &mutedTo, &bannedTo, &u.BanReason)
+	err := rows.Scan(&u.ID, &u.Name, &u.PasswordHash, &u.Role, &createdAt, &mutedTo, &bannedTo, &u.BanReason,
+		&u.Guest, &u.SessionVersion)
 	u.CreatedAt = fromMillis(createdAt)
 	u.MutedUntil = fromNullMillis(mutedTo)
 	u.BannedUntil = fromNullMillis(bannedTo)

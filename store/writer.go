@@ -6,62 +6,65 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // writer is the group-commit loop: one goroutine owns the writer connection
-// for appends, takes every request waiting in its queue (up to maxBatch),
-// inserts them in one transaction, commits once, and only then answers each
-// request. One fsync thus makes a whole batch durable.
+// for every write that makes an event, takes every request waiting in its
+// queue (up to maxBatch), applies them in one transaction, commits once, and
+// only then calls each request's done, in queue order. One fsync thus makes a
+// whole batch durable, and because event ids are handed out in queue order
+// inside the transaction and batches commit one after another, the order in
+// which done is called is the order of the ids.
 type writer struct {
 	db       *sql.DB
-	insert   *sql.Stmt // prepared on the writer's one connection
-	lookup   *sql.Stmt
+	stmts    writerStmts // prepared on the writer's one connection
 	maxBatch int
 
 	mu     sync.RWMutex // guards closed against sends on a closed queue
 	closed bool
-	queue  chan *appendRequest
+	queue  chan *request
 	done   chan struct{} // closed when run returns
+
+	commits, writes atomic.Int64 // for WriterStats
 }
 
-// appendRequest is one queued append. result has room for one value so the
-// writer never blocks on a caller that stopped waiting.
-type appendRequest struct {
-	ctx    context.Context
-	msg    NewMessage
-	result chan appendResult
+// request is one queued Write. ctx is nil for Submit; a blocking wrapper
+// passes its own so a write whose caller gave up before its turn is skipped.
+type request struct {
+	ctx  context.Context
+	w    Write
+	done func(Result) // nil: nobody listens
 }
 
-type appendResult struct {
-	appended Appended
-	err      error
+// WriterStats are the writer's counters since Open. Writes/Commits is the
+// mean batch size (writes per committed transaction).
+type WriterStats struct {
+	Commits  int64 // transactions committed
+	Writes   int64 // writes in those transactions, including ones that failed alone
+	QueueLen int   // writes waiting now
 }
 
-const insertMessageSQL = `
-INSERT INTO messages (room_id, author_id, body, created_at, client_key)
-VALUES (?, ?, ?, ?, ?)
-ON CONFLICT (author_id, client_key) DO NOTHING`
-
-const lookupMessageKeySQL = `
-SELECT id, created_at FROM messages WHERE author_id = ? AND client_key = ?`
+// WriterStats reads the writer's counters. Safe from any goroutine.
+func (s *Store) WriterStats() WriterStats {
+	return WriterStats{
+		Commits:  s.writer.commits.Load(),
+		Writes:   s.writer.writes.Load(),
+		QueueLen: len(s.writer.queue),
+	}
+}
 
 func startWriter(db *sql.DB, queueSize, maxBatch int) (*writer, error) {
-	insert, err := db.Prepare(insertMessageSQL)
+	stmts, err := prepareWriterStmts(db)
 	if err != nil {
-		return nil, fmt.Errorf("prepare insert: %w", classify(err))
-	}
-	lookup, err := db.Prepare(lookupMessageKeySQL)
-	if err != nil {
-		insert.Close()
-		return nil, fmt.Errorf("prepare lookup: %w", classify(err))
+		return nil, err
 	}
 	w := &writer{
 		db:       db,
-		insert:   insert,
-		lookup:   lookup,
+		stmts:    stmts,
 		maxBatch: maxBatch,
-		queue:    make(chan *appendRequest, queueSize),
+		queue:    make(chan *request, queueSize),
 		done:     make(chan struct{}),
 	}
 	go w.run()
@@ -70,7 +73,7 @@ func startWriter(db *sql.DB, queueSize, maxBatch int) (*writer, error) {
 
 // enqueue hands req to the writer without blocking: a full queue is the
 // caller's error to see, not a reason to wait.
-func (w *writer) enqueue(req *appendRequest) error {
+func (w *writer) enqueue(req *request) error {
 	w.mu.RLock()
 	defer w.mu.RUnlock()
 	if w.closed {
@@ -92,25 +95,25 @@ func (w *writer) stop() {
 	close(w.queue)
 	w.mu.Unlock()
 	<-w.done
-	w.insert.Close()
-	w.lookup.Close()
+	w.stmts.close()
 }
 
 func (w *writer) run() {
 	defer close(w.done)
-	batch := make([]*appendRequest, 0, w.maxBatch)
-	results := make([]appendResult, w.maxBatch)
+	batch := make([]*request, 0, w.maxBatch)
+	results := make([]Result, w.maxBatch)
 	for first := range w.queue {
 		batch = w.fill(append(batch[:0], first))
 		w.commit(batch, results[:len(batch)])
 		clear(batch) // drop references to answered requests
+		clear(results)
 	}
 }
 
 // fill adds whatever is already waiting, up to maxBatch, without waiting for
 // more: latency stays one commit when the queue is quiet, and batches grow
 // by themselves when callers arrive faster than commits complete.
-func (w *writer) fill(batch []*appendRequest) []*appendRequest {
+func (w *writer) fill(batch []*request) []*request {
 	for len(batch) < w.maxBatch {
 		select {
 		case req, ok := <-w.queue:
@@ -125,68 +128,182 @@ func (w *writer) fill(batch []*appendRequest) []*appendRequest {
 	return batch
 }
 
-// commit writes batch in one transaction and answers every request. If the
-// transaction fails as a whole (disk full, read-only, I/O), every request in
-// it gets that error; the next batch starts afresh on a clean connection.
-func (w *writer) commit(batch []*appendRequest, results []appendResult) {
-	err := w.insertBatch(batch, results, now())
+// commit applies batch in one transaction and then calls every done, in
+// batch order, on this goroutine. If the transaction fails as a whole (disk
+// full, read-only, I/O), every request in it gets that error; the next batch
+// starts afresh on a clean connection.
+func (w *writer) commit(batch []*request, results []Result) {
+	err := w.applyBatch(batch, results, now())
+	if err == nil {
+		w.commits.Add(1)
+		w.writes.Add(int64(len(batch)))
+	}
 	for i, req := range batch {
 		if err != nil {
-			req.result <- appendResult{err: err}
-		} else {
-			req.result <- results[i]
+			results[i] = Result{Err: fmt.Errorf("%s: %w", req.w.what(), err)}
+		}
+		if req.done != nil {
+			req.done(results[i])
 		}
 	}
 }
 
-// insertBatch inserts each request in one transaction. A row that breaks a
-// constraint (unknown room, say) fails alone: SQLite rolls back just that
-// statement, so its neighbours are still committed.
-func (w *writer) insertBatch(batch []*appendRequest, results []appendResult, at time.Time) error {
+// applyBatch applies each request in one transaction. Each write runs inside
+// its own savepoint: a write that fails on its own row (a broken constraint,
+// an unknown or foreign message) is rolled back alone, so its neighbours are
+// still committed. Any other error aborts the whole transaction.
+func (w *writer) applyBatch(batch []*request, results []Result, at time.Time) error {
 	tx, err := w.db.Begin()
 	if err != nil {
-		return fmt.Errorf("append message: begin: %w", classify(err))
+		return fmt.Errorf("begin: %w", classify(err))
 	}
 	defer tx.Rollback() // no-op after Commit
-	insert, lookup := tx.Stmt(w.insert), tx.Stmt(w.lookup)
+	b := &batchTx{tx: tx, stmts: &w.stmts, at: at}
 	for i, req := range batch {
-		if err := req.ctx.Err(); err != nil {
-			results[i] = appendResult{err: fmt.Errorf("append message: not written: %w", err)}
+		if req.ctx != nil && req.ctx.Err() != nil {
+			results[i] = Result{Err: fmt.Errorf("%s: not written: %w", req.w.what(), req.ctx.Err())}
 			continue
 		}
-		appended, err := insertOne(insert, lookup, req.msg, at)
-		if err != nil && !isRowError(err) {
-			return fmt.Errorf("append message: %w", classify(err))
-		}
+		res, err := b.applyOne(req.w)
 		if err != nil {
-			err = fmt.Errorf("append message: %w", classify(err))
+			return err
 		}
-		results[i] = appendResult{appended: appended, err: err}
+		results[i] = res
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("append message: commit: %w", classify(err))
+		return fmt.Errorf("commit: %w", classify(err))
 	}
 	return nil
 }
 
-// insertOne stores msg, or finds the message its author already stored under
-// the same client key and reports it as a duplicate.
-func insertOne(insert, lookup *sql.Stmt, msg NewMessage, at time.Time) (Appended, error) {
-	key := sql.NullString{String: msg.ClientKey, Valid: msg.ClientKey != ""}
-	// Exec, not a RETURNING query: the row count and rowid come back with the
-	// step itself, which keeps the per-message cost inside a batch low.
-	res, err := insert.Exec(msg.RoomID, msg.AuthorID, msg.Body, toMillis(at), key)
+// batchTx is the transaction of one batch, with the writer's statements
+// bound to it on first use.
+type batchTx struct {
+	tx    *sql.Tx
+	stmts *writerStmts
+	bound map[*sql.Stmt]*sql.Stmt
+	at    time.Time // the batch's commit time: every event's created_at
+}
+
+// stmt returns s bound to the batch's transaction.
+func (b *batchTx) stmt(s *sql.Stmt) *sql.Stmt {
+	if t, ok := b.bound[s]; ok {
+		return t
+	}
+	if b.bound == nil {
+		b.bound = make(map[*sql.Stmt]*sql.Stmt)
+	}
+	t := b.tx.Stmt(s)
+	b.bound[s] = t
+	return t
+}
+
+// applyOne runs w inside a savepoint. A row error rolls back to the
+// savepoint and becomes the write's Result; any other error is returned and
+// aborts the batch.
+func (b *batchTx) applyOne(w Write) (Result, error) {
+	if _, err := b.stmt(b.stmts.savepoint).Exec(); err != nil {
+		return Result{}, fmt.Errorf("savepoint: %w", classify(err))
+	}
+	res, err := w.apply(b)
+	if err != nil && !isRowError(err) && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrForbidden) {
+		return Result{}, classify(err)
+	}
 	if err != nil {
-		return Appended{}, err
+		if _, rbErr := b.stmt(b.stmts.rollbackTo).Exec(); rbErr != nil {
+			return Result{}, fmt.Errorf("rollback to savepoint: %w", classify(rbErr))
+		}
+		res = Result{Err: fmt.Errorf("%s: %w", w.what(), classify(err))}
 	}
-	if n, err := res.RowsAffected(); err != nil || n == 1 {
-		id, idErr := res.LastInsertId()
-		return Appended{ID: id, CreatedAt: at}, errors.Join(err, idErr)
+	if _, err := b.stmt(b.stmts.release).Exec(); err != nil {
+		return Result{}, fmt.Errorf("release savepoint: %w", classify(err))
 	}
-	// DO NOTHING fired: the key is taken; return the original.
-	var id, createdAt int64
-	if err := lookup.QueryRow(msg.AuthorID, key).Scan(&id, &createdAt); err != nil {
-		return Appended{}, fmt.Errorf("look up client key: %w", err)
+	return res, nil
+}
+
+// writerStmts are the statements of the write path, prepared once.
+type writerStmts struct {
+	savepoint, rollbackTo, release *sql.Stmt
+
+	insertMessage, lookupKey, insertEvent *sql.Stmt
+	editMessage, deleteMessage, messageOf *sql.Stmt
+	changeRoom, insertAudit               *sql.Stmt
+}
+
+const (
+	insertMessageSQL = `
+INSERT INTO messages (room_id, author_id, body, created_at, client_key)
+VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (author_id, client_key) DO NOTHING`
+
+	// The original message and its 'message' event, for a duplicate key.
+	lookupKeySQL = `
+SELECT m.id, m.room_id, e.id, e.body, e.created_at
+FROM messages AS m JOIN events AS e ON e.message_id = m.id AND e.kind = 'message'
+WHERE m.author_id = ? AND m.client_key = ?`
+
+	insertEventSQL = `
+INSERT INTO events (room_id, kind, message_id, user_id, body, data, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?)`
+
+	editMessageSQL = `
+UPDATE messages SET body = ?, edited_at = ?
+WHERE id = ? AND room_id = ? AND author_id = ? AND deleted_at IS NULL`
+
+	// The last two parameters: "as moderator" and the actor, who must
+	// otherwise be the author.
+	deleteMessageSQL = `
+UPDATE messages SET deleted_at = ?, deleted_by = ?
+WHERE id = ? AND room_id = ? AND deleted_at IS NULL AND (? OR author_id = ?)`
+
+	// Why an edit or delete hit no row: unknown, elsewhere, deleted, or not
+	// the actor's.
+	messageOfSQL = `SELECT room_id, author_id, deleted_at IS NOT NULL FROM messages WHERE id = ?`
+
+	// A NULL parameter leaves its column as it is.
+	changeRoomSQL = `
+UPDATE rooms SET locked = COALESCE(?, locked), archived = COALESCE(?, archived),
+	slow_mode = COALESCE(?, slow_mode), title = COALESCE(?, title), topic = COALESCE(?, topic)
+WHERE id = ?`
+
+	insertAuditSQL = `
+INSERT INTO audit_log (actor_id, action, target, details, created_at) VALUES (?, ?, ?, ?, ?)`
+)
+
+func prepareWriterStmts(db *sql.DB) (writerStmts, error) {
+	var st writerStmts
+	for _, p := range []struct {
+		dst   **sql.Stmt
+		query string
+	}{
+		{&st.savepoint, `SAVEPOINT write`},
+		{&st.rollbackTo, `ROLLBACK TO write`},
+		{&st.release, `RELEASE write`},
+		{&st.insertMessage, insertMessageSQL},
+		{&st.lookupKey, lookupKeySQL},
+		{&st.insertEvent, insertEventSQL},
+		{&st.editMessage, editMessageSQL},
+		{&st.deleteMessage, deleteMessageSQL},
+		{&st.messageOf, messageOfSQL},
+		{&st.changeRoom, changeRoomSQL},
+		{&st.insertAudit, insertAuditSQL},
+	} {
+		s, err := db.Prepare(p.query)
+		if err != nil {
+			st.close()
+			return writerStmts{}, fmt.Errorf("prepare %q: %w", p.query, classify(err))
+		}
+		*p.dst = s
 	}
-	return Appended{ID: id, CreatedAt: fromMillis(createdAt), Duplicate: true}, nil
+	return st, nil
+}
+
+func (st *writerStmts) close() {
+	for _, s := range []*sql.Stmt{st.savepoint, st.rollbackTo, st.release,
+		st.insertMessage, st.lookupKey, st.insertEvent, st.editMessage,
+		st.deleteMessage, st.messageOf, st.changeRoom, st.insertAudit} {
+		if s != nil {
+			s.Close()
+		}
+	}
 }

@@ -33,3 +33,24 @@ func ensureAdmin(ctx context.Context, st *store.Store, out io.Writer) error {
 	fmt.Fprintf(out, "\n  First start: created the administrator account.\n    user:     admin\n    password: %s\n  It is shown only now; keep it safe.\n\n", password)
 	return nil
 }
+
+// ensureLobby creates the room everyone starts in, "lobby", when the
+// database has no rooms yet, owned by the first administrator.
+func ensureLobby(ctx context.Context, st *store.Store) error {
+	rooms, err := st.ListRooms(ctx, 0, 1, true)
+	if err != nil {
+		return fmt.Errorf("look for rooms: %w", err)
+	}
+	if len(rooms) > 0 {
+		return nil
+	}
+	admin, err := st.UserByName(ctx, "admin")
+	if err != nil {
+		return fmt.Errorf("find the administrator: %w", err)
+	}
+	_, err = st.CreateRoom(ctx, store.NewRoom{Name: "lobby", Title: "Lobby", Topic: "Say hello", CreatorID: admin.ID})
+	if err != nil {
+		return fmt.Errorf("create the lobby: %w", err)
+	}
+	return nil
+}

@@ -33,7 +33,11 @@ func startChatApp(t *testing.T) *asynctest.Server {
 		t.Fatal(err)
 	}
 	return asynctest.StartAppFunc(t, nil, func(loop *ioloop.Loop) (*web.Application, error) {
-		return newApp(loop, st, sec, testVersion, nil)
+		a, err := newApp(loop, st, sec, appOptions{Version: testVersion, AllowGuests: true})
+		if err != nil {
+			return nil, err
+		}
+		return a.web, nil
 	})
 }
 

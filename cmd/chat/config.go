@@ -17,7 +17,9 @@ type config struct {
 	XHeaders       bool          // trust X-Forwarded-* (behind a proxy)
 	MaxConnections int           // open connections at once
 	AccessLog      bool          // one log line per request
-	ShutdownGrace  time.Duration // how long Stop waits for queued work
+	AllowGuests    bool          // guest sign-in with a nickname
+	DebugAddr      string        // where /stats listens; empty: nowhere
+	ShutdownGrace  time.Duration // how long a graceful stop may take
 }
 
 func loadConfig(args []string) (config, error) {
@@ -28,7 +30,9 @@ func loadConfig(args []string) (config, error) {
 	fs.BoolVar(&c.XHeaders, "xheaders", envBool("CHAT_XHEADERS", false), "trust X-Forwarded-For/-Proto from a proxy (env CHAT_XHEADERS)")
 	fs.IntVar(&c.MaxConnections, "max-conns", envInt("CHAT_MAX_CONNS", 16000), "most open connections (env CHAT_MAX_CONNS)")
 	fs.BoolVar(&c.AccessLog, "access-log", envBool("CHAT_ACCESS_LOG", true), "log every request (env CHAT_ACCESS_LOG)")
-	c.ShutdownGrace = 5 * time.Second
+	fs.BoolVar(&c.AllowGuests, "guests", envBool("CHAT_GUESTS", true), "allow guest sign-in with a nickname (env CHAT_GUESTS)")
+	fs.StringVar(&c.DebugAddr, "debug-addr", envOr("CHAT_DEBUG_ADDR", ""), "serve /stats (loop, store, rooms) on this separate address, e.g. 127.0.0.1:6060 (env CHAT_DEBUG_ADDR)")
+	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", envDuration("CHAT_SHUTDOWN_GRACE", 10*time.Second), "how long a graceful stop may take (env CHAT_SHUTDOWN_GRACE)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -57,6 +61,13 @@ func envBool(key string, def bool) bool {
 
 func envInt(key string, def int) int {
 	if v, err := strconv.Atoi(os.Getenv(key)); err == nil {
+		return v
+	}
+	return def
+}
+
+func envDuration(key string, def time.Duration) time.Duration {
+	if v, err := time.ParseDuration(os.Getenv(key)); err == nil {
 		return v
 	}
 	return def

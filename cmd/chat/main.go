@@ -17,7 +17,9 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
+	"chat/framework/httpserver"
 	"chat/framework/ioloop"
 	"chat/store"
 )
@@ -50,11 +52,13 @@ func run(args []string) error {
 	if err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}
-	defer st.Close()
+	defer st.Close() // last: the writer commits what it acknowledged
 	if err := ensureAdmin(ctx, st, os.Stdout); err != nil {
 		return err
 	}
-
+	if err := ensureLobby(ctx, st); err != nil {
+		return err
+	}
 	loop, err := ioloop.New(ioloop.Options{Logger: logger})
 	if err != nil {
 		return err
@@ -64,14 +68,15 @@ func run(args []string) error {
 	if cfg.AccessLog {
 		accessLog = logger
 	}
-	app, err := newApp(loop, st, secrets, version, accessLog)
+	app, err := newApp(loop, st, secrets, appOptions{Version: version, AccessLog: accessLog, AllowGuests: cfg.AllowGuests})
 	if err != nil {
 		return err
 	}
-	srv := app.NewServer()
+	srv := app.web.NewServer()
 	srv.XHeaders = cfg.XHeaders
 	srv.MaxConnections = cfg.MaxConnections
 	srv.ErrorLog = logger
+	servers := []*httpserver.Server{srv}
 	var listenErr error
 	loop.AddCallback(func() {
 		addr, err := srv.Listen(cfg.Addr)
@@ -81,8 +86,20 @@ func run(args []string) error {
 			return
 		}
 		logger.Info("chat: listening", "url", "http://"+addr.String()+"/", "data", cfg.DataDir, "version", version)
+		if cfg.DebugAddr == "" {
+			return
+		}
+		debug := newDebugServer(loop, app, st)
+		servers = append(servers, debug)
+		addr, err = debug.Listen(cfg.DebugAddr)
+		if err != nil {
+			listenErr = fmt.Errorf("debug address: %w", err)
+			loop.Stop()
+			return
+		}
+		logger.Info("chat: debug listening", "url", "http://"+addr.String()+"/stats")
 	})
-	stopOnSignal(loop, logger)
+	stopOnSignal(loop, logger, func() { app.stop(loop, servers, cfg.ShutdownGrace, logger) })
 	if err := loop.Run(); err != nil {
 		return err
 	}
@@ -92,13 +109,47 @@ func run(args []string) error {
 	return nil
 }
 
-// stopOnSignal stops the loop on SIGINT or SIGTERM (a platform's stop).
-func stopOnSignal(loop *ioloop.Loop, logger *slog.Logger) {
-	signals := make(chan os.Signal, 1)
+// stopOnSignal runs stop on the loop at the first SIGINT or SIGTERM (a
+// platform's stop), and stops the loop at once at the second.
+func stopOnSignal(loop *ioloop.Loop, logger *slog.Logger, stop func()) {
+	signals := make(chan os.Signal, 2)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		sig := <-signals
 		logger.Info("chat: stopping", "signal", sig.String())
+		loop.AddCallback(stop)
+		sig = <-signals
+		logger.Warn("chat: stopping now", "signal", sig.String())
 		loop.Stop()
 	}()
 }
+
+// stop is the graceful stop, on the loop: stop accepting, let the engine
+// answer everyone (parked polls answered, WebSockets sent 1001, streams
+// ended), wait until its connections are gone and its writes committed, or
+// grace has passed, then stop the loop. run then closes the loop and, last,
+// the store, whose writer commits whatever it had acknowledged.
+func (a *chatApp) stop(loop *ioloop.Loop, servers []*httpserver.Server, grace time.Duration, logger *slog.Logger) {
+	for _, s := range servers {
+		s.Close()
+	}
+	a.engine.Shutdown()
+	deadline := time.Now().Add(grace)
+	var wait func()
+	wait = func() {
+		if a.engine.Drained() {
+			loop.Stop()
+			return
+		}
+		if time.Now().After(deadline) {
+			logger.Warn("chat: grace period over; closing what is left", "grace", grace)
+			loop.Stop()
+			return
+		}
+		loop.CallLater(drainPoll, wait)
+	}
+	wait()
+}
+
+// drainPoll is how often stop looks whether everyone has gone.
+const drainPoll = 20 * time.Millisecond

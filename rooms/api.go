@@ -1,0 +1,328 @@
+package rooms
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"chat/accounts"
+	"chat/framework/ioloop"
+	"chat/framework/web"
+	"chat/store"
+)
+
+// Routes are the engine's routes: the three doors and the HTTP API
+// (docs/protocol.md). All are API routes: errors are JSON.
+func (e *Engine) Routes() []web.Spec {
+	api := web.RouteSettings{API: true}
+	return []web.Spec{
+		{Name: "rooms", Pattern: "/api/rooms", New: func() web.Handler { return roomsHandler{e} }, RouteSettings: api},
+		{Name: "room", Pattern: "/api/rooms/{room}", New: func() web.Handler { return roomHandler{e} }, RouteSettings: api},
+		{Name: "room-ws", Pattern: "/api/rooms/{room}/ws", New: func() web.Handler { return socketHandler{e} }, RouteSettings: api},
+		{Name: "room-events", Pattern: "/api/rooms/{room}/events", New: func() web.Handler { return &pollHandler{e: e} }, RouteSettings: api},
+		{Name: "room-stream", Pattern: "/api/rooms/{room}/stream", New: func() web.Handler { return &streamHandler{e: e} }, RouteSettings: api},
+		{Name: "room-history", Pattern: "/api/rooms/{room}/history", New: func() web.Handler { return historyHandler{e} }, RouteSettings: api},
+		{Name: "room-messages", Pattern: "/api/rooms/{room}/messages", New: func() web.Handler { return messagesHandler{e} }, RouteSettings: api},
+		{Name: "room-message", Pattern: "/api/rooms/{room}/messages/{msg}", New: func() web.Handler { return messagesHandler{e} }, RouteSettings: api},
+	}
+}
+
+// withSession loads the request's user and calls fn with it: 401 without a
+// session, 403 for a banned user.
+func (e *Engine) withSession(c *web.Context, fn func(u *accounts.User)) {
+	c.Async()
+	e.cfg.Sessions.Load(c).OnResult(func(u *accounts.User, err error) {
+		switch {
+		case err != nil:
+			c.Fail(err)
+		case u == nil:
+			failRequest(c, refuse(http.StatusUnauthorized, "unauthorized", "Sign in first."))
+		case u.BannedAt(e.now()):
+			failRequest(c, refuseUntil(http.StatusForbidden, "banned", u.BannedUntil, e.now(), "You are banned: %s", reasonOr(u.BanReason)))
+		default:
+			fn(u)
+		}
+	})
+}
+
+// withRoom loads the user and the {room} hub, then calls fn with them and
+// the session version the cookie held.
+func (e *Engine) withRoom(c *web.Context, fn func(u *accounts.User, h *hub, version int64)) {
+	e.withSession(c, func(u *accounts.User) {
+		version := u.SessionVersion // Load checked the cookie held this one
+		web.Guard(c, e.hub(c.Param("room"))).OnResult(func(h *hub, err error) {
+			if err != nil {
+				failRequest(c, err)
+				return
+			}
+			fn(u, h, version)
+		})
+	})
+}
+
+// failRequest answers a refusal with its status and the protocol's error
+// object, anything else with the web layer's error page.
+func failRequest(c *web.Context, err error) {
+	var r *Refusal
+	if !errors.As(err, &r) {
+		c.Fail(err)
+		return
+	}
+	if c.Finished() {
+		return
+	}
+	if s := r.retryAfterSeconds(); s > 0 {
+		c.SetHeader("Retry-After", strconv.Itoa(s))
+	}
+	c.SetStatus(r.Status)
+	frame := errorFrame(r, "")
+	c.WriteJSON(struct {
+		wireError
+		Error string `json:"error"` // the web layer's JSON errors carry this field too
+	}{frame, r.Message})
+	c.Finish()
+}
+
+// cursorArgument reads a cursor argument: noCursor when absent.
+func cursorArgument(c *web.Context, name string) (int64, error) {
+	v := c.GetArgument(name, "")
+	if v == "" {
+		return noCursor, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, refuse(http.StatusBadRequest, "invalid", "%s must be a non-negative integer.", name)
+	}
+	return n, nil
+}
+
+// roomsHandler: GET lists the rooms, POST creates one.
+type roomsHandler struct{ e *Engine }
+
+func (hd roomsHandler) Get(c *web.Context) {
+	type listed struct {
+		room   store.Room
+		lastID int64
+	}
+	st := hd.e.cfg.Store
+	web.Guard(c, ioloop.RunInExecutor(hd.e.cfg.Reads, func() ([]listed, error) {
+		rooms, err := st.ListRooms(ctxBackground, 0, store.MaxPageSize, false)
+		out := make([]listed, 0, len(rooms))
+		for _, r := range rooms {
+			if err != nil {
+				break
+			}
+			var last int64
+			last, err = st.LastEventID(ctxBackground, r.ID)
+			out = append(out, listed{r, last})
+		}
+		return out, err
+	})).OnResult(func(rooms []listed, err error) {
+		if err != nil {
+			c.Fail(err)
+			return
+		}
+		out := make([]wireRoom, 0, len(rooms))
+		for _, l := range rooms {
+			if h := hd.e.hubs[l.room.Name]; h != nil {
+				out = append(out, h.wire()) // live state: newer than the read
+				continue
+			}
+			out = append(out, roomWire(l.room, 0, l.lastID))
+		}
+		c.WriteJSON(map[string]any{"rooms": out})
+		c.Finish()
+	})
+	c.Async()
+}
+
+// newRoomRequest is POST /api/rooms's body.
+type newRoomRequest struct {
+	Name  string `json:"name"`
+	Title string `json:"title"`
+	Topic string `json:"topic"`
+}
+
+// Bounds of a room's title and topic, in characters.
+const (
+	MaxTitleChars = 100
+	MaxTopicChars = 500
+)
+
+func (hd roomsHandler) Post(c *web.Context) {
+	var req newRoomRequest
+	if err := decodeBody(c, &req); err != nil {
+		failRequest(c, err)
+		return
+	}
+	req.Title, req.Topic = strings.TrimSpace(req.Title), strings.TrimSpace(req.Topic)
+	if r := checkNewRoom(req); r != nil {
+		failRequest(c, r)
+		return
+	}
+	hd.e.withSession(c, func(u *accounts.User) {
+		st := hd.e.cfg.Store
+		web.Guard(c, ioloop.RunInExecutor(hd.e.cfg.Reads, func() (store.Room, error) {
+			return st.CreateRoom(ctxBackground, store.NewRoom{Name: req.Name, Title: req.Title, Topic: req.Topic, CreatorID: u.ID})
+		})).OnResult(func(room store.Room, err error) {
+			switch {
+			case errors.Is(err, store.ErrNameTaken):
+				failRequest(c, refuse(http.StatusConflict, "name_taken", "A room named %q exists already.", req.Name))
+			case err != nil:
+				c.Fail(err)
+			default:
+				c.SetStatus(http.StatusCreated)
+				c.WriteJSON(roomWire(room, 0, 0))
+				c.Finish()
+			}
+		})
+	})
+}
+
+func checkNewRoom(req newRoomRequest) *Refusal {
+	switch {
+	case !store.ValidRoomName(req.Name):
+		return refuse(http.StatusBadRequest, "invalid", "A room's name is 1 to %d lower-case letters, digits, \"-\" or \"_\".", store.MaxNameLen)
+	case req.Title == "" || utf8.RuneCountInString(req.Title) > MaxTitleChars:
+		return refuse(http.StatusBadRequest, "invalid", "A room's title is 1 to %d characters.", MaxTitleChars)
+	case utf8.RuneCountInString(req.Topic) > MaxTopicChars:
+		return refuse(http.StatusBadRequest, "invalid", "A room's topic is at most %d characters.", MaxTopicChars)
+	case !utf8.ValidString(req.Title + req.Topic):
+		return refuse(http.StatusBadRequest, "invalid", "The title and topic must be valid UTF-8.")
+	}
+	return nil
+}
+
+// roomHandler: GET one room, with who is online.
+type roomHandler struct{ e *Engine }
+
+func (hd roomHandler) Get(c *web.Context) {
+	hd.e.withRoom(c, func(_ *accounts.User, h *hub, _ int64) {
+		c.WriteJSON(struct {
+			wireRoom
+			People      []wireUser `json:"people"`
+			OnlineCount int        `json:"online_count"`
+		}{h.wire(), h.presence.list(), h.presence.online()})
+		c.Finish()
+	})
+}
+
+// historyHandler: GET older events for scroll-back.
+type historyHandler struct{ e *Engine }
+
+func (hd historyHandler) Get(c *web.Context) {
+	before, err := cursorArgument(c, "before")
+	if err != nil {
+		failRequest(c, err)
+		return
+	}
+	limit, err := strconv.Atoi(c.GetArgument("limit", "50"))
+	if err != nil || limit < 1 {
+		failRequest(c, refuse(http.StatusBadRequest, "invalid", "limit must be a positive integer."))
+		return
+	}
+	limit = min(limit, store.MaxPageSize-1)
+	hd.e.withRoom(c, func(_ *accounts.User, h *hub, _ int64) {
+		upTo := h.lastID + 1 // nothing newer than what the doors have published
+		if before != noCursor && before < upTo {
+			upTo = before
+		}
+		st, roomID, name := hd.e.cfg.Store, h.room.ID, h.room.Name
+		web.Guard(c, ioloop.RunInExecutor(hd.e.cfg.Reads, func() ([]*Event, error) {
+			stored, err := st.EventsBefore(ctxBackground, roomID, upTo, limit+1, store.PublicView)
+			events := make([]*Event, len(stored))
+			for i, ev := range stored {
+				events[i] = newEvent(name, ev)
+			}
+			return events, err
+		})).OnResult(func(events []*Event, err error) {
+			if err != nil {
+				c.Fail(err)
+				return
+			}
+			more := len(events) > limit
+			if more {
+				events = events[1:] // oldest first: the extra one is the oldest
+			}
+			c.SetHeader("Content-Type", "application/json; charset=utf-8")
+			c.Write(historyJSON(events, more))
+			c.Finish()
+		})
+	})
+}
+
+// historyJSON is the history's answer: {"events":[...],"more":...}.
+func historyJSON(events []*Event, more bool) []byte {
+	b := []byte(`{"events":`)
+	b = appendEventArray(b, events)
+	b = append(b, `,"more":`...)
+	b = strconv.AppendBool(b, more)
+	return append(b, '}')
+}
+
+// messagesHandler: POST sends, PATCH edits, DELETE deletes.
+type messagesHandler struct{ e *Engine }
+
+type messageRequest struct {
+	Body string `json:"body"`
+	Key  string `json:"key"`
+}
+
+func (hd messagesHandler) Post(c *web.Context) {
+	var req messageRequest
+	if err := decodeBody(c, &req); err != nil {
+		failRequest(c, err)
+		return
+	}
+	hd.run(c, action{kind: actSend, body: req.Body, key: req.Key})
+}
+
+func (hd messagesHandler) Patch(c *web.Context) {
+	var req messageRequest
+	if err := decodeBody(c, &req); err != nil {
+		failRequest(c, err)
+		return
+	}
+	hd.withMessage(c, action{kind: actEdit, body: req.Body, key: req.Key})
+}
+
+func (hd messagesHandler) Delete(c *web.Context) {
+	hd.withMessage(c, action{kind: actDelete})
+}
+
+func (hd messagesHandler) withMessage(c *web.Context, a action) {
+	id, err := strconv.ParseInt(c.Param("msg"), 10, 64)
+	if err != nil || id <= 0 {
+		failRequest(c, refuse(http.StatusNotFound, "not_found", "There is no such message in this room."))
+		return
+	}
+	a.msgID = id
+	hd.run(c, a)
+}
+
+func (hd messagesHandler) run(c *web.Context, a action) {
+	hd.e.withRoom(c, func(u *accounts.User, h *hub, _ int64) {
+		web.Guard(c, hd.e.act(h, u, a)).OnResult(func(reply Ack, err error) {
+			if err != nil {
+				failRequest(c, err)
+				return
+			}
+			if a.kind == actSend && !reply.Duplicate {
+				c.SetStatus(http.StatusCreated)
+			}
+			c.WriteJSON(ackFrame(reply))
+			c.Finish()
+		})
+	})
+}
+
+// decodeBody decodes a JSON request body into v.
+func decodeBody(c *web.Context, v any) error {
+	if err := json.Unmarshal(c.Request().Body, v); err != nil {
+		return refuse(http.StatusBadRequest, "invalid", "The body is not the JSON object expected: %v", err)
+	}
+	return nil
+}

@@ -1,0 +1,176 @@
+package rooms
+
+import (
+	"strconv"
+	"time"
+
+	"chat/accounts"
+	"chat/framework/ioloop"
+	"chat/framework/web"
+)
+
+// The Server-Sent Events door: GET /api/rooms/{room}/stream?after=ID. Each
+// durable event goes out as "id: N" and "data: {json}", so the browser's
+// EventSource resumes by itself with Last-Event-ID (which wins over
+// after); ephemeral events are "data:" alone. The response is a chunked
+// stream that never finishes on its own.
+
+// StreamPing is how often an idle stream gets a comment line, so proxies
+// do not time it out.
+const StreamPing = 15 * time.Second
+
+type streamHandler struct {
+	e *Engine
+	s *stream
+}
+
+func (hd *streamHandler) Get(c *web.Context) {
+	cursor, err := cursorArgument(c, "after")
+	if err != nil {
+		failRequest(c, err)
+		return
+	}
+	if id := c.Request().Header.Get("Last-Event-ID"); id != "" {
+		if n, err := strconv.ParseInt(id, 10, 64); err == nil && n >= 0 {
+			cursor = n
+		}
+	}
+	hd.e.withRoom(c, func(u *accounts.User, h *hub, _ int64) {
+		hd.s = &stream{h: h, c: c, user: u}
+		hd.s.open(cursor)
+	})
+}
+
+func (hd *streamHandler) OnConnectionClose(*web.Context) {
+	if hd.s != nil {
+		hd.s.closed()
+	}
+}
+
+// stream is one SSE response. Loop-owned.
+type stream struct {
+	h     *hub
+	c     *web.Context
+	user  *accounts.User
+	ping  *ioloop.PeriodicCallback
+	ended bool
+
+	written  int  // bytes written to the response
+	taken    int  // of which the kernel has taken (a Flush resolved)
+	flushing bool // a flush is scheduled for the loop's next turn
+}
+
+func (s *stream) open(cursor int64) {
+	h := s.h
+	s.c.SetHeader("Content-Type", "text/event-stream; charset=utf-8")
+	s.c.SetHeader("Cache-Control", "no-store")
+	s.c.SetHeader("X-Accel-Buffering", "no") // nginx: do not buffer the stream
+	s.write([]byte("retry: 2000\n\n"))
+	s.sendEphemeral(encodeFrame(h.hello(s.user)))
+	h.presence.arrive(s.user)
+	h.e.cfg.Sessions.Hold(s.user)
+	s.ping = ioloop.NewPeriodicCallback(h.loop(), StreamPing, func() { s.write([]byte(": ping\n\n")) })
+	s.ping.Start()
+	if cursor == noCursor {
+		s.goLive()
+		return
+	}
+	h.replay(cursor, s)
+}
+
+// write queues b and schedules one flush for this turn's writes.
+func (s *stream) write(b []byte) {
+	if s.ended {
+		return
+	}
+	s.c.Write(b)
+	s.written += len(b)
+	if s.written-s.taken > s.h.e.cfg.StreamMaxBehind {
+		s.end() // too far behind: the client reconnects with Last-Event-ID
+		return
+	}
+	if !s.flushing {
+		s.flushing = true
+		s.h.loop().AddCallback(s.flush)
+	}
+}
+
+func (s *stream) flush() {
+	s.flushing = false
+	if s.ended {
+		return
+	}
+	upTo := s.written
+	s.c.Flush().OnResult(func(struct{}, error) { s.taken = max(s.taken, upTo) })
+}
+
+func (s *stream) sendEvent(ev *Event) bool {
+	b := make([]byte, 0, len(ev.JSON)+32)
+	b = append(b, "id: "...)
+	b = strconv.AppendInt(b, ev.ID, 10)
+	b = append(b, "\ndata: "...)
+	b = append(b, ev.JSON...)
+	b = append(b, "\n\n"...)
+	s.write(b)
+	return !s.ended
+}
+
+func (s *stream) sendEphemeral(frame []byte) {
+	b := make([]byte, 0, len(frame)+8)
+	b = append(b, "data: "...)
+	b = append(b, frame...)
+	b = append(b, "\n\n"...)
+	s.write(b)
+}
+
+// endWith sends a last frame (a kick's reason), then ends.
+func (s *stream) endWith(frame []byte) {
+	s.sendEphemeral(frame)
+	s.end()
+}
+
+// end finishes the response and leaves the hub.
+func (s *stream) end() {
+	if s.ended {
+		return
+	}
+	s.leave()
+	s.c.Finish()
+}
+
+// closed is the client leaving.
+func (s *stream) closed() { s.leave() }
+
+func (s *stream) leave() {
+	if s.ended {
+		return
+	}
+	s.ended = true
+	h := s.h
+	s.ping.Stop()
+	delete(h.streams, s)
+	h.presence.depart(s.user)
+	h.e.cfg.Sessions.Release(s.user)
+	h.touch()
+}
+
+// The replayer side (hub.replay).
+
+func (s *stream) gone() bool   { return s.ended }
+func (s *stream) behind() bool { return s.written-s.taken > s.h.e.cfg.StreamMaxBehind/4 }
+
+func (s *stream) sendReset(lastID int64) {
+	s.sendEphemeral(encodeFrame(wireReset{Type: "reset", LastID: lastID}))
+}
+
+func (s *stream) goLive() {
+	if !s.ended {
+		s.h.streams[s] = struct{}{}
+		s.h.touch()
+	}
+}
+
+func (s *stream) replayFailed(err error) {
+	s.h.e.cfg.Logger.Error("rooms: replay failed", "room", s.h.room.Name, "err", err)
+	s.end()
+}
