@@ -35,6 +35,15 @@ type roomsRun struct {
 	deliveries, wrongRoom         int // message frames, and those of another room
 	reconnects, gaveUp            int
 	stopping                      bool
+
+	// sendLag is how late the latest post left this tool: a busy tool
+	// would bunch a member's posts (and so earn rate_limited errors).
+	sendLag time.Duration
+	// toolLag is the lateness of a 10 ms timer on this tool's loop, from
+	// the first post to the end of the drain: about how long a frame that
+	// arrived could wait before the tool read it. Small, the latencies
+	// are the server's; large, the tool was the bottleneck.
+	toolLag histogram
 }
 
 // rooms is -mode rooms: -rooms rooms of -members guests, one WebSocket
@@ -111,7 +120,7 @@ func (t *tool) rooms() error {
 		return err
 	}
 	toolCPU := float64(selfCPU()-cpu0) / float64(time.Since(start))
-	maxLag := sampler.stop()
+	maxLag, worstLag := sampler.stop()
 
 	line := onLoop(t, func() string {
 		run.stopping = true
@@ -122,8 +131,8 @@ func (t *tool) rooms() error {
 	if dc := stats1.Store.Commits - stats0.Store.Commits; dc > 0 {
 		batch = float64(stats1.Store.Writes-stats0.Store.Writes) / float64(dc)
 	}
-	fmt.Printf("mode=rooms rooms=%d members=%d duration_s=%d %s commits_per_sec=%.0f mean_batch=%.1f lag_p99_max_ms=%.1f lag_p99_final_ms=%.1f drained=%v tool_cpu=%.2f stats_missing=%s\n",
-		nRooms, perRoom, seconds, line, commits/sendingTime.Seconds(), batch, math.Max(maxLag, stats1.Loop.LagP99), stats1.Loop.LagP99,
+	fmt.Printf("mode=rooms rooms=%d members=%d duration_s=%d sending_s=%.1f run_s=%.1f %s commits_per_sec=%.0f mean_batch=%.1f lag_p99_max_ms=%.1f lag_p99_final_ms=%.1f lag_max_ms=%.1f drained=%v tool_cpu=%.2f stats_missing=%s\n",
+		nRooms, perRoom, seconds, sendingTime.Seconds(), time.Since(start).Seconds(), line, commits/sendingTime.Seconds(), batch, math.Max(maxLag, stats1.Loop.LagP99), stats1.Loop.LagP99, math.Max(worstLag, stats1.Loop.LagMax),
 		drained, toolCPU, list(missing))
 	return nil
 }
@@ -140,6 +149,9 @@ func (run *roomsRun) schedule(start time.Time, seconds int, done *countdown) {
 	tick = func() {
 		now := time.Now()
 		due := int(float64(now.Sub(start)) / float64(time.Second) * float64(n))
+		if next < total && next <= due {
+			run.sendLag = max(run.sendLag, now.Sub(start.Add(time.Duration(float64(next)/float64(n)*float64(time.Second)))))
+		}
 		for ; next < total && next <= due; next++ {
 			run.send(run.members[next%n], next/n, now)
 		}
@@ -150,6 +162,16 @@ func (run *roomsRun) schedule(start time.Time, seconds int, done *countdown) {
 		run.r.t.loop.CallLater(2*time.Millisecond, tick)
 	}
 	tick()
+	var probe func(time.Time)
+	probe = func(armed time.Time) {
+		run.toolLag.record(time.Since(armed) - 10*time.Millisecond)
+		if !run.stopping {
+			at := time.Now()
+			run.r.t.loop.CallLater(10*time.Millisecond, func() { probe(at) })
+		}
+	}
+	at := time.Now()
+	run.r.t.loop.CallLater(10*time.Millisecond, func() { probe(at) })
 }
 
 // send posts m's send number seq, unless m is disconnected (then it is
@@ -283,7 +305,7 @@ func (run *roomsRun) report() string {
 	if !total.ok() {
 		verdict = "no"
 	}
-	return fmt.Sprintf("sent=%d acked=%d refused=%d unanswered=%d skipped=%d errors=%s exactly_once=%s delivered=%d expected=%d duplicates=%d missing=%d out_of_order=%d unexpected=%d wrong_room=%d delivery_p50_ms=%.1f delivery_p99_ms=%.1f ack_p50_ms=%.1f ack_p99_ms=%.1f closes=%s reconnects=%d gave_up=%d retried=%d retry_acks=%d resets=%d bad_frames=%d",
+	return fmt.Sprintf("send_lag_max_ms=%.1f tool_lag_p99_ms=%.1f tool_lag_max_ms=%.1f ", ms(run.sendLag), ms(run.toolLag.percentile(99)), ms(run.toolLag.max)) + fmt.Sprintf("sent=%d acked=%d refused=%d unanswered=%d skipped=%d errors=%s exactly_once=%s delivered=%d expected=%d duplicates=%d missing=%d out_of_order=%d unexpected=%d wrong_room=%d delivery_p50_ms=%.1f delivery_p99_ms=%.1f ack_p50_ms=%.1f ack_p99_ms=%.1f closes=%s reconnects=%d gave_up=%d retried=%d retry_acks=%d resets=%d bad_frames=%d",
 		run.sent, run.acked, run.refused, unanswered, run.skipped, counts(run.r.errors), verdict,
 		total.delivered, total.expected, total.duplicates, total.missing, total.outOfOrder, total.unexpected, run.wrongRoom,
 		ms(run.delivery.percentile(50)), ms(run.delivery.percentile(99)), ms(run.ack.percentile(50)), ms(run.ack.percentile(99)),
@@ -300,7 +322,8 @@ func (r *chatRun) wsURLAfter(room string, after int64) string {
 // largest loop lag p99 seen.
 type sampler struct {
 	mu     sync.Mutex
-	maxLag float64
+	maxLag float64 // lag_p99_ms
+	lagMax float64 // lag_max_ms
 	quit   chan struct{}
 	done   chan struct{}
 }
@@ -324,6 +347,7 @@ func startSampler(r *chatRun, url string) *sampler {
 			if st, _, err := fetchStats(r.client, url); err == nil {
 				s.mu.Lock()
 				s.maxLag = max(s.maxLag, st.Loop.LagP99)
+				s.lagMax = max(s.lagMax, st.Loop.LagMax)
 				s.mu.Unlock()
 			}
 		}
@@ -331,13 +355,14 @@ func startSampler(r *chatRun, url string) *sampler {
 	return s
 }
 
-// stop ends the sampling and returns the largest lag p99 seen, in ms.
-func (s *sampler) stop() float64 {
+// stop ends the sampling and returns the largest lag p99 and lag max
+// seen, in ms.
+func (s *sampler) stop() (p99, worst float64) {
 	close(s.quit)
 	<-s.done
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.maxLag
+	return s.maxLag, s.lagMax
 }
 
 // selfCPU is this process's user plus system time so far.
