@@ -120,7 +120,7 @@ func (t *tool) rooms() error {
 		return err
 	}
 	toolCPU := float64(selfCPU()-cpu0) / float64(time.Since(start))
-	maxLag, worstLag := sampler.stop()
+	seen := sampler.stop()
 
 	line := onLoop(t, func() string {
 		run.stopping = true
@@ -131,8 +131,8 @@ func (t *tool) rooms() error {
 	if dc := stats1.Store.Commits - stats0.Store.Commits; dc > 0 {
 		batch = float64(stats1.Store.Writes-stats0.Store.Writes) / float64(dc)
 	}
-	fmt.Printf("mode=rooms rooms=%d members=%d duration_s=%d sending_s=%.1f run_s=%.1f %s commits_per_sec=%.0f mean_batch=%.1f lag_p99_max_ms=%.1f lag_p99_final_ms=%.1f lag_max_ms=%.1f drained=%v tool_cpu=%.2f stats_missing=%s\n",
-		nRooms, perRoom, seconds, sendingTime.Seconds(), time.Since(start).Seconds(), line, commits/sendingTime.Seconds(), batch, math.Max(maxLag, stats1.Loop.LagP99), stats1.Loop.LagP99, math.Max(worstLag, stats1.Loop.LagMax),
+	fmt.Printf("mode=rooms rooms=%d members=%d duration_s=%d sending_s=%.1f run_s=%.1f %s commits_per_sec=%.0f mean_batch=%.1f lag_p99_max_ms=%.1f lag_p99_final_ms=%.1f lag_max_ms=%.1f busy_max=%.2f store_queue_max=%d drained=%v tool_cpu=%.2f stats_missing=%s\n",
+		nRooms, perRoom, seconds, sendingTime.Seconds(), time.Since(start).Seconds(), line, commits/sendingTime.Seconds(), batch, math.Max(seen.lagP99, stats1.Loop.LagP99), stats1.Loop.LagP99, math.Max(seen.lagMax, stats1.Loop.LagMax), seen.busy, seen.queue,
 		drained, toolCPU, list(missing))
 	return nil
 }
@@ -324,6 +324,8 @@ type sampler struct {
 	mu     sync.Mutex
 	maxLag float64 // lag_p99_ms
 	lagMax float64 // lag_max_ms
+	busy   float64 // loop.busy
+	queue  int64   // store.queue
 	quit   chan struct{}
 	done   chan struct{}
 }
@@ -348,6 +350,8 @@ func startSampler(r *chatRun, url string) *sampler {
 				s.mu.Lock()
 				s.maxLag = max(s.maxLag, st.Loop.LagP99)
 				s.lagMax = max(s.lagMax, st.Loop.LagMax)
+				s.busy = max(s.busy, st.Loop.Busy)
+				s.queue = max(s.queue, st.Store.Queue)
 				s.mu.Unlock()
 			}
 		}
@@ -355,14 +359,20 @@ func startSampler(r *chatRun, url string) *sampler {
 	return s
 }
 
-// stop ends the sampling and returns the largest lag p99 and lag max
-// seen, in ms.
-func (s *sampler) stop() (p99, worst float64) {
+// stop ends the sampling and returns the largest values seen.
+func (s *sampler) stop() sampled {
 	close(s.quit)
 	<-s.done
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.maxLag, s.lagMax
+	return sampled{s.maxLag, s.lagMax, s.busy, s.queue}
+}
+
+// sampled is the largest of each figure the sampler saw: lag p99 and
+// lag max in ms, the loop's busy fraction, the writer's queue.
+type sampled struct {
+	lagP99, lagMax, busy float64
+	queue                int64
 }
 
 // selfCPU is this process's user plus system time so far.
