@@ -101,6 +101,10 @@ func (t *tool) rooms() error {
 		return err
 	}
 	cpu0 := selfCPU()
+	proc0, err := readProc(t.cfg.pid)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	sending := newCountdown(1)
 	if _, err := ioloop.RunSync(t.loop, func() *concurrent.Future[struct{}] {
@@ -120,6 +124,11 @@ func (t *tool) rooms() error {
 		return err
 	}
 	toolCPU := float64(selfCPU()-cpu0) / float64(time.Since(start))
+	proc1, err := readProc(t.cfg.pid)
+	if err != nil {
+		return err
+	}
+	deliveries := float64(max(1, onLoop(t, func() int { return run.deliveries })))
 	seen := sampler.stop()
 
 	line := onLoop(t, func() string {
@@ -131,9 +140,10 @@ func (t *tool) rooms() error {
 	if dc := stats1.Store.Commits - stats0.Store.Commits; dc > 0 {
 		batch = float64(stats1.Store.Writes-stats0.Store.Writes) / float64(dc)
 	}
-	fmt.Printf("mode=rooms rooms=%d members=%d duration_s=%d sending_s=%.1f run_s=%.1f %s commits_per_sec=%.0f mean_batch=%.1f lag_p99_max_ms=%.1f lag_p99_final_ms=%.1f lag_max_ms=%.1f busy_max=%.2f store_queue_max=%d drained=%v tool_cpu=%.2f stats_missing=%s\n",
+	fmt.Printf("mode=rooms rooms=%d members=%d duration_s=%d sending_s=%.1f run_s=%.1f %s commits_per_sec=%.0f mean_batch=%.1f lag_p99_max_ms=%.1f lag_p99_final_ms=%.1f lag_max_ms=%.1f busy_max=%.2f store_queue_max=%d drained=%v tool_cpu=%.2f server_us_per_delivery=%.2f write_syscalls_per_delivery=%.3f stats_missing=%s\n",
 		nRooms, perRoom, seconds, sendingTime.Seconds(), time.Since(start).Seconds(), line, commits/sendingTime.Seconds(), batch, math.Max(seen.lagP99, stats1.Loop.LagP99), stats1.Loop.LagP99, math.Max(seen.lagMax, stats1.Loop.LagMax), seen.busy, seen.queue,
-		drained, toolCPU, list(missing))
+		drained, toolCPU, float64(proc1.userMicros+proc1.sysMicros-proc0.userMicros-proc0.sysMicros)/deliveries,
+		float64(proc1.writeSyscalls-proc0.writeSyscalls)/deliveries, list(missing))
 	return nil
 }
 
