@@ -108,6 +108,7 @@ func wantsJSON(c *web.Context) bool {
 type meHandler struct{ s *Sessions }
 
 func (h *meHandler) Get(c *web.Context) {
+	EnsureXSRFCookie(c)
 	h.s.Load(c).OnResult(func(u *User, err error) {
 		switch {
 		case err != nil:

@@ -237,3 +237,12 @@ func (s *Sessions) sweep() {
 
 // Close stops the sweep. Loop-only.
 func (s *Sessions) Close() { s.sweeper.Stop() }
+
+// EnsureXSRFCookie sets the _xsrf cookie on the response when the request
+// has none, so that a program calling the API (not only a page with a
+// form) learns the token its POSTs must carry.
+func EnsureXSRFCookie(c *web.Context) {
+	if _, ok := c.Cookie(web.XSRFCookieName); !ok {
+		c.XSRFToken()
+	}
+}

@@ -33,6 +33,7 @@ func (e *Engine) Routes() []web.Spec {
 // withSession loads the request's user and calls fn with it: 401 without a
 // session, 403 for a banned user.
 func (e *Engine) withSession(c *web.Context, fn func(u *accounts.User)) {
+	accounts.EnsureXSRFCookie(c)
 	c.Async()
 	e.cfg.Sessions.Load(c).OnResult(func(u *accounts.User, err error) {
 		switch {
@@ -103,6 +104,7 @@ func cursorArgument(c *web.Context, name string) (int64, error) {
 type roomsHandler struct{ e *Engine }
 
 func (hd roomsHandler) Get(c *web.Context) {
+	accounts.EnsureXSRFCookie(c)
 	type listed struct {
 		room   store.Room
 		lastID int64
@@ -319,9 +321,15 @@ func (hd messagesHandler) run(c *web.Context, a action) {
 	})
 }
 
-// decodeBody decodes a JSON request body into v.
+// decodeBody decodes a JSON request body into v. The body must be valid
+// UTF-8 first: encoding/json would replace invalid bytes with U+FFFD, and
+// a message would be stored with text its sender never wrote.
 func decodeBody(c *web.Context, v any) error {
-	if err := json.Unmarshal(c.Request().Body, v); err != nil {
+	body := c.Request().Body
+	if !utf8.Valid(body) {
+		return refuse(http.StatusBadRequest, "invalid", "The body is not valid UTF-8.")
+	}
+	if err := json.Unmarshal(body, v); err != nil {
 		return refuse(http.StatusBadRequest, "invalid", "The body is not the JSON object expected: %v", err)
 	}
 	return nil

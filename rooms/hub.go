@@ -242,8 +242,12 @@ type replayer interface {
 }
 
 // replayPause is how long replay waits for a connection that is behind
-// before it sends the next page.
+// before it sends more.
 const replayPause = 20 * time.Millisecond
+
+// replayTurnBytes bounds what one replay writes in one turn of the loop, so
+// a client catching up on megabytes never holds the loop for long.
+const replayTurnBytes = 256 << 10
 
 // replay catches r up from cursor, then makes it live. Once a page comes
 // from the ring, the rest of the replay and goLive run in that same turn of
@@ -256,36 +260,55 @@ func (h *hub) replay(cursor int64, r replayer) {
 	h.fetch(cursor, h.e.cfg.PageSize).OnResult(func(p page, err error) {
 		switch {
 		case r.gone():
-			return
 		case err != nil:
 			r.replayFailed(err)
-			return
 		case p.reset:
 			r.sendReset(h.lastID)
 			r.goLive()
-			return
+		default:
+			h.replayPage(cursor, p, r, true)
 		}
-		for _, ev := range p.events {
-			if !r.sendEvent(ev) {
-				return
-			}
-			cursor = ev.ID
-		}
-		if !p.more {
-			r.goLive()
-			return
-		}
-		h.replayWhenReady(cursor, r)
 	})
 }
 
-// replayWhenReady continues a replay once r has drained below its bound.
-func (h *hub) replayWhenReady(cursor int64, r replayer) {
-	if !r.behind() {
-		h.replay(cursor, r)
+// replayPage sends p's events. fresh says p was fetched in this same turn,
+// so its "more" is current: without more, r goes live now. A page resumed
+// on a later turn (after a pause) is stale, and the replay fetches again
+// from where it stopped, which goes live in its own turn.
+func (h *hub) replayPage(cursor int64, p page, r replayer, fresh bool) {
+	if r.gone() {
 		return
 	}
-	h.loop().CallLater(replayPause, func() { h.replayWhenReady(cursor, r) })
+	sent := 0
+	for i, ev := range p.events {
+		if !r.sendEvent(ev) {
+			return
+		}
+		cursor = ev.ID
+		sent += len(ev.JSON)
+		rest := page{events: p.events[i+1:], more: p.more}
+		if (r.behind() || sent >= replayTurnBytes) && (len(rest.events) > 0 || rest.more || !fresh) {
+			// Large events fill the connection's bound or this turn's
+			// budget before a page ends: go on later rather than be
+			// dropped for it or hold the loop.
+			h.replayLater(cursor, rest, r)
+			return
+		}
+	}
+	if fresh && !p.more {
+		r.goLive()
+		return
+	}
+	h.replay(cursor, r)
+}
+
+// replayLater resumes a page on a later turn, once r has drained.
+func (h *hub) replayLater(cursor int64, rest page, r replayer) {
+	if r.behind() {
+		h.loop().CallLater(replayPause, func() { h.replayLater(cursor, rest, r) })
+		return
+	}
+	h.loop().AddCallback(func() { h.replayPage(cursor, rest, r, false) })
 }
 
 // closeUser closes every connection of userID in this room, on every door.

@@ -66,6 +66,8 @@ func (p *poll) start() {
 			p.c.Finish()
 		case len(pg.events) > 0:
 			p.answer(pg.events, pg.more)
+		case p.h.e.closing:
+			p.answer(nil, false) // a shutdown began while it read: do not park
 		default:
 			p.park()
 		}
@@ -100,18 +102,24 @@ func (p *poll) unpark() {
 
 // answer sends events (nil: none, the timeout or a shutdown) and finishes.
 func (p *poll) answer(events []*Event, more bool) {
+	last := p.cursor
+	if n := len(events); n > 0 {
+		last = events[n-1].ID
+	}
+	p.answerJSON(eventsJSON(events, last, more))
+}
+
+// answerJSON sends an answer already encoded (flushPolls shares one among
+// the polls that wait at the same cursor) and finishes.
+func (p *poll) answerJSON(body []byte) {
 	if p.done {
 		return
 	}
 	p.done = true
 	p.unpark()
-	last := p.cursor
-	if n := len(events); n > 0 {
-		last = events[n-1].ID
-	}
 	p.c.SetHeader("Content-Type", "application/json; charset=utf-8")
 	p.c.SetHeader("Cache-Control", "no-store")
-	p.c.Write(eventsJSON(events, last, more))
+	p.c.Write(body)
 	p.c.Finish()
 }
 
@@ -155,15 +163,33 @@ func appendEventArray(b []byte, events []*Event) []byte {
 }
 
 // flushPolls answers every parked poll with what was published after its
-// cursor. It runs one turn after a publish (hub.publish).
+// cursor. It runs one turn after a publish (hub.publish). Parked polls
+// mostly wait at the same cursor (the last id when they parked), so the
+// answer is encoded once per cursor and the same bytes go to each.
 func (h *hub) flushPolls() {
 	h.pollFlush = false
 	parked := make([]*poll, 0, len(h.polls))
 	for p := range h.polls {
 		parked = append(parked, p)
 	}
+	answers := make(map[int64][]byte)
 	for _, p := range parked {
+		if body, ok := answers[p.cursor]; ok {
+			p.answerJSON(body)
+			continue
+		}
 		p.unpark()
-		p.start() // from the ring, at once; from SQLite if the ring moved past its cursor
+		if !h.ring.covers(p.cursor) {
+			p.start() // the ring moved past this cursor: from SQLite
+			continue
+		}
+		pg, _ := h.fetch(p.cursor, h.e.cfg.PageSize).Result() // from the ring: already resolved
+		if pg.reset || len(pg.events) == 0 {
+			p.start() // answers the reset, or parks again
+			continue
+		}
+		last := pg.events[len(pg.events)-1].ID
+		answers[p.cursor] = eventsJSON(pg.events, last, pg.more)
+		p.answerJSON(answers[p.cursor])
 	}
 }

@@ -44,23 +44,31 @@ type action struct {
 	msgID int64 // edit, delete
 	// change is what actChangeRoom sets (RoomID and ActorID are filled in).
 	change store.RoomChange
+	// slowMarked is when throttle started the sender's slow-mode wait
+	// for this send (zero: it did not), slowPrior the mark it replaced
+	// (zero: none), so a send that stores nothing can undo it.
+	slowMarked, slowPrior time.Time
 }
 
 // act runs the pipeline for one action of u in h's room. The future
 // resolves on the loop with the ack after the commit, or fails with a
 // *Refusal (nothing stored) or another error (the commit's outcome).
+//
+// A retry of a send already acked is answered with its ack before any
+// rule: the message is stored, so neither a rule of time (rate limit, slow
+// mode) nor a change since (a mute, a lock) may tell the client otherwise.
 func (e *Engine) act(h *hub, u *accounts.User, a action) *concurrent.Future[Ack] {
-	if r := e.check(h, u, &a); r != nil {
-		e.stats.refusals++
-		return concurrent.Failed[Ack](r)
-	}
 	if a.kind == actSend && a.key != "" {
 		if prior, ok := h.acks.get(u.ID, a.key); ok {
 			prior.Duplicate = true
 			return concurrent.Resolved(prior)
 		}
 	}
-	if r := e.throttle(h, u, a); r != nil {
+	if r := e.check(h, u, &a); r != nil {
+		e.stats.refusals++
+		return concurrent.Failed[Ack](r)
+	}
+	if r := e.throttle(h, u, &a); r != nil {
 		e.stats.refusals++
 		return concurrent.Failed[Ack](r)
 	}
@@ -104,8 +112,9 @@ func (e *Engine) check(h *hub, u *accounts.User, a *action) *Refusal {
 
 // throttle applies the rules of time: the room's slow mode (for new
 // messages) and the user's token bucket (for messages and edits).
-// Moderators are exempt from slow mode, not from the bucket.
-func (e *Engine) throttle(h *hub, u *accounts.User, a action) *Refusal {
+// Moderators are exempt from slow mode, not from the bucket. A send that
+// passes marks the start of its sender's slow-mode wait in a.
+func (e *Engine) throttle(h *hub, u *accounts.User, a *action) *Refusal {
 	if a.kind == actDelete || a.kind == actChangeRoom {
 		return nil
 	}
@@ -126,9 +135,34 @@ func (e *Engine) throttle(h *hub, u *accounts.User, a action) *Refusal {
 		if len(h.lastPost) >= maxTrackedUsers {
 			pruneBefore(h.lastPost, now.Add(-slow))
 		}
+		a.slowPrior = h.lastPost[u.ID]
 		h.lastPost[u.ID] = now
+		a.slowMarked = now
 	}
 	return nil
+}
+
+// unmarkPost undoes a's slow-mode mark after its write stored nothing (the
+// queue was full, the commit failed): it was not a post, and its retry
+// must not wait for it. A mark made since by another send stays.
+func (h *hub) unmarkPost(userID int64, a action) {
+	if a.slowMarked.IsZero() || !h.lastPost[userID].Equal(a.slowMarked) {
+		return
+	}
+	if a.slowPrior.IsZero() {
+		delete(h.lastPost, userID)
+		return
+	}
+	h.lastPost[userID] = a.slowPrior
+}
+
+// notAPost gives back what a write that stored nothing took: its slow-mode
+// mark and its token.
+func (e *Engine) notAPost(h *hub, u *accounts.User, a action) {
+	h.unmarkPost(u.ID, a)
+	if a.kind == actSend || a.kind == actEdit {
+		e.limiter.refund(u.ID)
+	}
 }
 
 // submit hands the write to the store's writer and arranges for its result
@@ -155,6 +189,7 @@ func (e *Engine) submit(h *hub, u *accounts.User, a action) *concurrent.Future[A
 	})
 	if err != nil {
 		e.stats.refusals++
+		e.notAPost(h, u, a)
 		return concurrent.Failed[Ack](submitRefusal(err))
 	}
 	h.inflight++
@@ -169,6 +204,7 @@ func (e *Engine) committed(h *hub, u *accounts.User, a action, res store.Result,
 	h.inflight--
 	defer h.touch()
 	if res.Err != nil {
+		e.notAPost(h, u, a)
 		r := commitRefusal(res.Err)
 		if r.Code == "unavailable" {
 			e.cfg.Logger.Error("rooms: commit failed", "room", h.room.Name, "user", u.ID, "err", res.Err)
@@ -177,6 +213,12 @@ func (e *Engine) committed(h *hub, u *accounts.User, a action, res store.Result,
 		return
 	}
 	ev := res.Event
+	if res.Duplicate && ev.RoomID != h.room.ID {
+		// The store keeps a key per author, across rooms: this one names a
+		// message of another room, so this send was not stored here.
+		f.Fail(refuse(http.StatusConflict, "invalid", "This key was already used for a message in another room; send with a new key."))
+		return
+	}
 	ev.UserName, ev.UserGuest = u.Name, u.Guest
 	reply := Ack{Key: a.key, EventID: ev.ID, MessageID: ev.MessageID, At: timestamp(ev.CreatedAt), Duplicate: res.Duplicate}
 	if a.kind == actSend && a.key != "" {

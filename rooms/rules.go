@@ -120,6 +120,13 @@ func (l *limiter) take(user int64, now time.Time) (ok bool, wait time.Duration) 
 	return false, time.Duration((1 - b.tokens) / l.rate.PerSecond * float64(time.Second))
 }
 
+// refund gives back a token taken for a write that stored nothing.
+func (l *limiter) refund(user int64) {
+	if b := l.buckets[user]; b != nil {
+		b.tokens = min(l.rate.Burst, b.tokens+1)
+	}
+}
+
 // sweep forgets the buckets that are full again at now.
 func (l *limiter) sweep(now time.Time) {
 	for user, b := range l.buckets {

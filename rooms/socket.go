@@ -52,6 +52,10 @@ func (s *socket) OnOpen(c *websocket.Conn) {
 	h.e.cfg.Sessions.Hold(s.user)
 	h.presence.arrive(s.user)
 	h.touch()
+	if h.e.closing { // the upgrade was under way when Shutdown ran
+		c.Close(websocket.CloseGoingAway, "server restarting")
+		return
+	}
 	c.WriteMessage(websocket.OpText, encodeFrame(h.hello(s.user)))
 	if s.cursor == noCursor {
 		s.goLive()
@@ -190,7 +194,7 @@ func (h *hub) hello(u *accounts.User) wireHello {
 // sessionEndedReason says why a connection's session no longer holds.
 func sessionEndedReason(u *accounts.User, now time.Time) string {
 	if u.BannedAt(now) {
-		return "You are banned: " + reasonOr(u.BanReason)
+		return refuseUntil(http.StatusForbidden, "banned", u.BannedUntil, now, "You are banned: %s", reasonOr(u.BanReason)).Message
 	}
 	return "Your session ended; sign in again."
 }

@@ -49,6 +49,9 @@ func benchAppend(b *testing.B, cfg Config, writers int) {
 	}
 	wg.Wait()
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
+	if st := s.WriterStats(); st.Commits > 0 {
+		b.ReportMetric(float64(st.Writes)/float64(st.Commits), "writes/commit")
+	}
 }
 
 // The read benchmarks share one 1,000,000-message database (10 rooms of
@@ -108,11 +111,19 @@ func buildBenchDB(path string) error {
 		INSERT INTO messages (room_id, author_id, body, created_at)
 		SELECT 1 + x % ?, ?, 'benchmark message number ' || x, x FROM n`,
 		benchMessages, benchRooms, u.ID)
+	if err != nil {
+		return err
+	}
+	// One event per message, as the migration's backfill makes them.
+	_, err = s.writeDB.Exec(`
+		INSERT INTO events (room_id, kind, message_id, user_id, body, created_at)
+		SELECT room_id, 'message', id, author_id, body, created_at FROM messages ORDER BY id`)
 	return err
 }
 
 // BenchmarkRead measures one query per iteration on the million-message
-// database: a room's latest 50, and the 50 after a random id (resume).
+// database: a room's latest 50, the 50 after a random id (resume), and the
+// same two for events.
 func BenchmarkRead(b *testing.B) {
 	path := benchDB(b)
 	s := openTest(b, Config{Path: path})
@@ -131,6 +142,23 @@ func BenchmarkRead(b *testing.B) {
 			msgs, err := s.MessagesAfter(ctx, 1+after%benchRooms, after, 50, PublicView)
 			if err != nil || len(msgs) != 50 {
 				b.Fatalf("got %d messages, %v", len(msgs), err)
+			}
+		}
+	})
+	b.Run("events_latest50", func(b *testing.B) {
+		for b.Loop() {
+			evs, err := s.EventsBefore(ctx, 1, 0, 50, PublicView)
+			if err != nil || len(evs) != 50 {
+				b.Fatalf("got %d events, %v", len(evs), err)
+			}
+		}
+	})
+	b.Run("events_resume_after_id", func(b *testing.B) {
+		for b.Loop() {
+			after := rand.Int64N(benchMessages - 1000)
+			evs, err := s.EventsAfter(ctx, 1+after%benchRooms, after, 50, PublicView)
+			if err != nil || len(evs) != 50 {
+				b.Fatalf("got %d events, %v", len(evs), err)
 			}
 		}
 	})

@@ -34,13 +34,14 @@ type Config struct {
 	// process before failing. Zero means 5 seconds.
 	BusyTimeout time.Duration
 
-	// QueueSize bounds the appends waiting for the writer. An append that
-	// finds the queue full fails at once with ErrQueueFull. Zero means 4096.
-	// At most QueueSize + MaxBatch appends are in flight at any time.
+	// QueueSize bounds the writes (Submit and its blocking wrappers) waiting
+	// for the writer. A write that finds the queue full fails at once with
+	// ErrQueueFull. Zero means 4096. At most QueueSize + MaxBatch writes are
+	// in flight at any time.
 	QueueSize int
 
-	// MaxBatch bounds how many appends the writer commits in one transaction.
-	// One means one transaction per message (no group commit). Zero means 256.
+	// MaxBatch bounds how many writes the writer commits in one transaction.
+	// One means one transaction per write (no group commit). Zero means 256.
 	MaxBatch int
 
 	// Readers bounds the pool of read-only connections. Zero means 4.

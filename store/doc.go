@@ -1,31 +1,42 @@
-// Package store is the chat application's durable layer: users, rooms,
-// messages, moderation and the audit log in one SQLite file, through
-// database/sql and github.com/mattn/go-sqlite3.
+// Package store is the chat application's durable layer: users and guests,
+// rooms, messages, each room's event log, moderation and the audit log in
+// one SQLite file, through database/sql and github.com/mattn/go-sqlite3.
 //
 // It is the counterpart of what a Tornado application does with a database
-// driver behind IOLoop.run_in_executor: plain blocking code that knows
-// nothing of the loop. Every method blocks until the database has answered
-// and is safe to call from many goroutines at once. The application calls it
-// only from executor workers, never on the loop; appends go through a
-// single-worker executor so that the order in which the loop hands messages
-// over is the order in which they are queued here.
+// driver behind IOLoop.run_in_executor: plain Go that knows nothing of the
+// loop. Every method is safe to call from many goroutines at once. All of
+// them block until the database has answered except Submit, which never
+// blocks; the application calls the store only from goroutines other than
+// its event loop.
 //
-// Writes are durable before they are acknowledged. AppendMessage queues the
-// message for one writer goroutine, which owns the only read-write
-// connection and commits every message waiting in its bounded queue in one
-// transaction (group commit); a caller learns its message's id only after
-// that commit. Ids increase monotonically in commit order. A client-chosen
-// key per message makes retries idempotent: the retry gets the original id
-// back. Reads use a separate pool of query-only connections; the WAL journal
-// lets them run beside the writer, and every message read walks the
-// (room_id, id) index, never the whole table.
+// Every durable change in a room is an event in the room's log: a message,
+// an edit, a deletion, a change of the room's settings. An event's id is a
+// cursor that increases strictly in commit order, so a client that resumes
+// from its last id with EventsAfter sees everything after it, in order,
+// with no gap. Every write that makes an event goes through Submit to one
+// writer goroutine, which owns the only read-write connection and commits
+// every write waiting in its bounded queue in one transaction (group
+// commit). Only after that commit does it call each write's done callback,
+// in commit order, on the writer goroutine: the application can broadcast
+// events in the order it is told of them and never show a cursor that a
+// later read could skip. AppendMessage, DeleteMessage and the room setters
+// are blocking wrappers around Submit.
+//
+// Writes are durable before they are reported. A client-chosen key per
+// message makes retries idempotent: the retry gets the original message and
+// event back, flagged Duplicate. Reads use a separate pool of query-only
+// connections; the WAL journal lets them run beside the writer, and every
+// message or event read walks a (room_id, id) index, never a whole table.
 //
 // Errors name their cause with sentinels callers branch on with errors.Is:
 // ErrQueueFull, ErrDiskFull, ErrReadOnly, ErrCorrupt, ErrNotFound,
-// ErrNameTaken, ErrInvalid, ErrNewerSchema, ErrClosed. Nothing is dropped
-// silently, and a failed group commit does not affect the next one.
+// ErrForbidden, ErrNameTaken, ErrInvalid, ErrNewerSchema, ErrClosed.
+// Nothing is dropped silently. A write that fails on its own row fails
+// alone; a failed group commit fails each of its writes and does not affect
+// the next one.
 //
 // The schema is an embedded, ordered list of SQL steps; Open migrates an
-// older file and refuses a newer one. docs/store.md describes the schema,
-// the durability guarantees and how to back up.
+// older file (giving its existing messages events) and refuses a newer one.
+// docs/store.md describes the schema, the event log, the durability
+// guarantees and how to back up.
 package store

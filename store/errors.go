@@ -22,7 +22,7 @@ var (
 	// ErrInvalid: an argument breaks a rule of the schema (empty body,
 	// unknown room or author, a name that is not URL-safe, ...).
 	ErrInvalid = errors.New("store: invalid argument")
-	// ErrQueueFull: the writer's queue is full; the append was not queued.
+	// ErrQueueFull: the writer's queue is full; the write was not queued.
 	// The caller may retry later with the same client key.
 	ErrQueueFull = errors.New("store: write queue full")
 	// ErrClosed: the Store is closed or closing.

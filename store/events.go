@@ -21,8 +21,8 @@ const (
 // is one event; replaying a room's events in id order rebuilds what its
 // members see.
 type Event struct {
-	ID        int64  // cursor: strictly increasing in commit order, never reused
-	RoomID    int64  //
+	ID        int64 // cursor: strictly increasing in commit order, never reused
+	RoomID    int64
 	Kind      string // one of the Event* constants
 	MessageID int64  // message, edit, delete; 0 for room
 	UserID    int64  // author (message, edit) or actor (delete, room)
@@ -45,6 +45,10 @@ type Write interface {
 	// concerns only this write (isRowError, ErrNotFound, ErrForbidden) fails
 	// it alone; any other aborts the batch.
 	apply(b *batchTx) (Result, error)
+	// savepoint says whether apply may fail alone after it changed rows, so
+	// the writer must wrap it in a savepoint to undo them. A savepoint costs
+	// two statements; appends, the bulk of the traffic, do without.
+	savepoint() bool
 }
 
 // Result is what a Write became once its transaction committed (or failed).
@@ -97,7 +101,10 @@ type RoomChange struct {
 // Otherwise done (if not nil) is called exactly once, on the writer
 // goroutine, after the transaction holding w has committed or failed.
 // Across all Submits, done calls come in commit order, which is the order of
-// the event ids. done must not block: the next batch waits for it.
+// the event ids. done must not block: the next batch waits for it. In
+// particular it must not call the Store's blocking writes (AppendMessage,
+// DeleteMessage, the room setters), which would wait for the writer that
+// is running done; Submit from done is fine.
 //
 // Submit is safe from any goroutine and never blocks.
 func (s *Store) Submit(w Write, done func(Result)) error {
@@ -168,8 +175,22 @@ func (m NewMessage) apply(b *batchTx) (Result, error) {
 	}
 	e, err := b.insertEvent(Event{RoomID: m.RoomID, Kind: EventMessage, MessageID: id,
 		UserID: m.AuthorID, Body: m.Body, ClientKey: m.ClientKey})
+	if isRowError(err) {
+		// Cannot happen: the message insert just checked the room and
+		// author. Were it to, the message must not commit without its
+		// event, and there is no savepoint: fail the batch (%v, not %w).
+		return Result{}, fmt.Errorf("message %d: %v", id, err)
+	}
 	return Result{Event: e}, err
 }
+
+// savepoint is false: the message insert is the only statement that can
+// fail alone, and SQLite undoes a failed statement by itself.
+func (NewMessage) savepoint() bool { return false }
+
+func (EditMessage) savepoint() bool   { return true }
+func (DeleteMessage) savepoint() bool { return true }
+func (RoomChange) savepoint() bool    { return true }
 
 func (m NewMessage) original(b *batchTx, key sql.NullString) (Result, error) {
 	e := Event{Kind: EventMessage, UserID: m.AuthorID, ClientKey: m.ClientKey}
@@ -232,7 +253,9 @@ func (b *batchTx) whyNoRow(id, room, user int64) error {
 	case author != user:
 		return fmt.Errorf("message %d is user %d's: %w", id, author, ErrForbidden)
 	}
-	return fmt.Errorf("message %d: unchanged for no known reason", id)
+	// Unreachable: the update's conditions are the ones checked above.
+	// Fail the write alone rather than its batch.
+	return fmt.Errorf("message %d changed meanwhile: %w", id, ErrNotFound)
 }
 
 func (d DeleteMessage) what() string { return fmt.Sprintf("delete message %d", d.MessageID) }

@@ -177,10 +177,13 @@ func TestSubmitWrites(t *testing.T) {
 	if m.Body != "live, edited" || m.EditedAt.IsZero() || !m.Deleted() || m.DeletedBy != mod {
 		t.Errorf("edited then deleted message = %+v", m)
 	}
-	log, _ := s.AuditLog(ctx, 0, 2)
-	if len(log) != 2 || log[0].Action != ActionChangeRoom || log[0].Details != `{"locked":false,"slow_mode":0,"title":"T"}` ||
-		log[1].Action != ActionDeleteMessage || log[1].Details != "rude" || log[1].ActorID != mod {
-		t.Errorf("audit log = %+v; want the room change, then the moderator's delete", log)
+	// Newest first: the room change, the moderator's delete, and the
+	// fixture's; the author's own delete is not audited.
+	log, _ := s.AuditLog(ctx, 0, 10)
+	if len(log) != 3 || log[0].Action != ActionChangeRoom || log[0].Details != `{"locked":false,"slow_mode":0,"title":"T"}` ||
+		log[1].Action != ActionDeleteMessage || log[1].Details != "rude" || log[1].ActorID != mod ||
+		log[2].Target != fmt.Sprintf("message:%d", f.deleted.ID) {
+		t.Errorf("audit log = %+v; want the room change and the two moderator deletes", log)
 	}
 }
 
@@ -643,5 +646,34 @@ func TestBumpSessionVersion(t *testing.T) {
 	}
 	if _, err := s.BumpSessionVersion(ctx, 999); !errors.Is(err, ErrNotFound) {
 		t.Errorf("BumpSessionVersion(999) = %v, want ErrNotFound", err)
+	}
+}
+
+// TestBlockingWriteSkippedWhenCallerLeft: a blocking write whose context has
+// ended while it waits in the queue returns the context's error and is not
+// written when its turn comes.
+func TestBlockingWriteSkippedWhenCallerLeft(t *testing.T) {
+	s := openTest(t, Config{})
+	f := newFixture(t, s)
+	release := holdWriter(t, s, NewMessage{RoomID: f.room.ID, AuthorID: f.user.ID, Body: "holds the writer"})
+	before := countEvents(t, s)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.AppendMessage(ctx, NewMessage{RoomID: f.room.ID, AuthorID: f.user.ID, Body: "left"}); !errors.Is(err, context.Canceled) {
+		t.Errorf("AppendMessage with an ended context = %v, want context.Canceled", err)
+	}
+	if err := s.SetRoomLocked(ctx, f.mod.ID, f.room.ID, true); !errors.Is(err, context.Canceled) {
+		t.Errorf("SetRoomLocked with an ended context = %v, want context.Canceled", err)
+	}
+	release()
+	after := submit(t, s, NewMessage{RoomID: f.room.ID, AuthorID: f.user.ID, Body: "after"}) // behind the skipped ones
+	if after.Err != nil {
+		t.Fatal(after.Err)
+	}
+	if got := countEvents(t, s) - before; got != 1 {
+		t.Errorf("%d events stored, want only the last write's", got)
+	}
+	if r, _ := s.RoomByID(context.Background(), f.room.ID); r.Locked {
+		t.Error("the skipped SetRoomLocked locked the room")
 	}
 }

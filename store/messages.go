@@ -27,9 +27,9 @@ type Appended struct {
 	ID        int64 // the message's id
 	EventID   int64 // its 'message' event's id (the original's, for a duplicate)
 	CreatedAt time.Time
-	// Duplicate is true if the author's ClientKey was already stored: ID and
-	// CreatedAt are the original's and nothing new was written (the caller
-	// should not broadcast it again).
+	// Duplicate is true if the author's ClientKey was already stored: ID,
+	// EventID and CreatedAt are the original's and nothing new was written
+	// (the caller should not broadcast it again).
 	Duplicate bool
 }
 

@@ -15,7 +15,8 @@ import (
 // Store is the chat's durable history: one SQLite file, one writer connection
 // fed by a bounded queue, and a pool of read-only connections.
 //
-// Every method blocks and is safe to call from many goroutines at once.
+// Every method is safe to call from many goroutines at once. Every method
+// but Submit and WriterStats blocks until the database has answered.
 type Store struct {
 	cfg     Config
 	writeDB *sql.DB // exactly one connection; owned by the writer and the write helpers
@@ -86,7 +87,7 @@ func openWriteDB(ctx context.Context, cfg Config) (*sql.DB, error) {
 	return db, nil
 }
 
-// Close stops accepting work, lets the writer commit and answer every append
+// Close stops accepting work, lets the writer commit and answer every write
 // already queued, then closes the connections. Later calls return ErrClosed.
 func (s *Store) Close() error {
 	if !s.closed.CompareAndSwap(false, true) {
@@ -96,7 +97,7 @@ func (s *Store) Close() error {
 	return errors.Join(s.readDB.Close(), s.writeDB.Close())
 }
 
-// QueueLen is the number of appends waiting for the writer, for metrics.
+// QueueLen is the number of writes waiting for the writer, for metrics.
 func (s *Store) QueueLen() int { return len(s.writer.queue) }
 
 // connector opens go-sqlite3 connections for one DSN with an optional
@@ -155,9 +156,12 @@ func fromNullMillis(n sql.NullInt64) time.Time {
 // returned value equals the one read back later.
 func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
 
-// writeTx runs fn in one transaction on the writer connection. Writes other
-// than appends (users, rooms, moderation) are rare; they share the writer's
-// one connection, queueing in database/sql between group commits.
+// writeTx runs fn in one transaction on the writer connection. It is for the
+// writes that make no event (users, guests, sessions, new rooms, roles,
+// mutes, bans, reports): they are rare, and share the writer's one
+// connection, queueing in database/sql between group commits. A write that
+// makes an event must go through the writer's queue instead, or its event
+// could commit out of the order the writer reports.
 func (s *Store) writeTx(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
 	if s.closed.Load() {
 		return fmt.Errorf("%s: %w", what, ErrClosed)

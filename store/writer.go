@@ -148,10 +148,11 @@ func (w *writer) commit(batch []*request, results []Result) {
 	}
 }
 
-// applyBatch applies each request in one transaction. Each write runs inside
-// its own savepoint: a write that fails on its own row (a broken constraint,
-// an unknown or foreign message) is rolled back alone, so its neighbours are
-// still committed. Any other error aborts the whole transaction.
+// applyBatch applies each request in one transaction. A write that fails on
+// its own row (a broken constraint, an unknown or foreign message) is rolled
+// back alone, so its neighbours are still committed: by its own savepoint, or
+// for a NewMessage by SQLite's statement rollback. Any other error aborts the
+// whole transaction.
 func (w *writer) applyBatch(batch []*request, results []Result, at time.Time) error {
 	tx, err := w.db.Begin()
 	if err != nil {
@@ -198,25 +199,32 @@ func (b *batchTx) stmt(s *sql.Stmt) *sql.Stmt {
 	return t
 }
 
-// applyOne runs w inside a savepoint. A row error rolls back to the
-// savepoint and becomes the write's Result; any other error is returned and
-// aborts the batch.
+// applyOne runs w, inside a savepoint if w asks for one. An error that
+// concerns w alone rolls back to the savepoint and becomes w's Result; any
+// other error is returned and aborts the batch.
 func (b *batchTx) applyOne(w Write) (Result, error) {
-	if _, err := b.stmt(b.stmts.savepoint).Exec(); err != nil {
-		return Result{}, fmt.Errorf("savepoint: %w", classify(err))
+	savepoint := w.savepoint()
+	if savepoint {
+		if _, err := b.stmt(b.stmts.savepoint).Exec(); err != nil {
+			return Result{}, fmt.Errorf("savepoint: %w", classify(err))
+		}
 	}
 	res, err := w.apply(b)
 	if err != nil && !isRowError(err) && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrForbidden) {
 		return Result{}, classify(err)
 	}
 	if err != nil {
-		if _, rbErr := b.stmt(b.stmts.rollbackTo).Exec(); rbErr != nil {
-			return Result{}, fmt.Errorf("rollback to savepoint: %w", classify(rbErr))
-		}
 		res = Result{Err: fmt.Errorf("%s: %w", w.what(), classify(err))}
+		if savepoint {
+			if _, rbErr := b.stmt(b.stmts.rollbackTo).Exec(); rbErr != nil {
+				return Result{}, fmt.Errorf("rollback to savepoint: %w", classify(rbErr))
+			}
+		}
 	}
-	if _, err := b.stmt(b.stmts.release).Exec(); err != nil {
-		return Result{}, fmt.Errorf("release savepoint: %w", classify(err))
+	if savepoint {
+		if _, err := b.stmt(b.stmts.release).Exec(); err != nil {
+			return Result{}, fmt.Errorf("release savepoint: %w", classify(err))
+		}
 	}
 	return res, nil
 }
