@@ -112,6 +112,7 @@ func (t *tool) longPoll() error {
 	if err != nil {
 		return err
 	}
+	logRounds(t.cfg.mode, latencies)
 	deliveries := float64(t.cfg.rounds * (len(pollers) + len(senders)))
 	type tally struct {
 		statuses, closes                    string

@@ -111,6 +111,7 @@ func (t *tool) roomFanout() error {
 	if err != nil {
 		return err
 	}
+	logRounds(t.cfg.mode, latencies)
 	deliveries := float64(t.cfg.rounds * len(members))
 	closes := onLoop(t, func() string { return counts(r.closes) })
 	fmt.Printf("mode=roomfanout conns=%d senders=%d rounds=%d p50_ms=%.1f p99_ms=%.1f user_us_per_delivery=%.2f sys_us_per_delivery=%.2f write_syscalls_per_delivery=%.3f closes=%s\n",

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"math"
 	"math/bits"
+	"os"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -87,4 +90,15 @@ func (h *histogram) percentile(p float64) time.Duration {
 		}
 	}
 	return h.max
+}
+
+// logRounds writes each round's latency to stderr, in the order run
+// (before percentile sorts them), for a reader who wants the spread
+// behind p50 and p99.
+func logRounds(mode string, latencies []time.Duration) {
+	parts := make([]string, len(latencies))
+	for i, d := range latencies {
+		parts[i] = fmt.Sprintf("%.1f", ms(d))
+	}
+	fmt.Fprintf(os.Stderr, "chatload: %s round latencies ms: %s\n", mode, strings.Join(parts, " "))
 }
