@@ -33,13 +33,20 @@ type Config struct {
 	// CacheIdle is how long a user nobody holds stays cached after its
 	// last use. Zero means DefaultCacheIdle.
 	CacheIdle time.Duration
+	// MaxCached bounds the cache: past it, the users nobody holds are
+	// dropped at once (they load again on their next request). Zero means
+	// DefaultMaxCached.
+	MaxCached int
 	// Layout builds the shell of the pages this package renders (the guest
 	// form). Nil means a bare page.
 	Layout func(c *web.Context, title string) views.Page
 }
 
-// DefaultCacheIdle is Config.CacheIdle's default.
-const DefaultCacheIdle = 10 * time.Minute
+// The defaults of Config.
+const (
+	DefaultCacheIdle = 10 * time.Minute
+	DefaultMaxCached = 100_000
+)
 
 // Sessions decodes session cookies and caches the users they name. It is
 // loop-owned: every method must be called on the loop.
@@ -73,6 +80,9 @@ func New(cfg Config) *Sessions {
 	}
 	if cfg.CacheIdle <= 0 {
 		cfg.CacheIdle = DefaultCacheIdle
+	}
+	if cfg.MaxCached <= 0 {
+		cfg.MaxCached = DefaultMaxCached
 	}
 	s := &Sessions{cfg: cfg, cache: make(map[int64]*cached), loading: make(map[int64]*concurrent.Future[*User])}
 	s.sweeper = ioloop.NewPeriodicCallback(cfg.Loop, cfg.CacheIdle/2, s.sweep)
@@ -174,6 +184,9 @@ func (s *Sessions) remember(su store.User) *User {
 		entry.lastUsed = time.Now()
 		return entry.user
 	}
+	if len(s.cache) >= s.cfg.MaxCached {
+		s.dropUnheld(time.Now()) // a flood of sign-ins: bounded, not remembered
+	}
 	s.cache[su.ID] = &cached{user: &u, lastUsed: time.Now()}
 	return &u
 }
@@ -226,8 +239,11 @@ func (s *Sessions) SignIn(c *web.Context, u *User) error {
 func (s *Sessions) Cached() int { return len(s.cache) }
 
 // sweep drops users nobody holds that were not used for CacheIdle.
-func (s *Sessions) sweep() {
-	cutoff := time.Now().Add(-s.cfg.CacheIdle)
+func (s *Sessions) sweep() { s.dropUnheld(time.Now().Add(-s.cfg.CacheIdle)) }
+
+// dropUnheld drops the users nobody holds that were last used before
+// cutoff.
+func (s *Sessions) dropUnheld(cutoff time.Time) {
 	for id, entry := range s.cache {
 		if entry.held == 0 && entry.lastUsed.Before(cutoff) {
 			delete(s.cache, id)

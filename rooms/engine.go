@@ -191,6 +191,9 @@ func (e *Engine) hub(name string) *concurrent.Future[*hub] {
 			f.Fail(errRoomNotFound)
 		case err != nil:
 			f.Fail(fmt.Errorf("load room %q: %w", name, err))
+		case e.closing:
+			// Shutdown ran during the load: it never saw this hub.
+			f.Fail(errShuttingDown)
 		default:
 			f.Resolve(e.activate(l.room, l.lastID))
 		}

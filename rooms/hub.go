@@ -25,7 +25,7 @@ type hub struct {
 	sockets map[*socket]struct{} // every WebSocket, catching up or live
 	live    websocket.Group      // the WebSockets that are caught up: broadcasts go here
 	polls   map[*poll]struct{}   // parked long polls
-	streams map[*stream]struct{} // SSE streams that are caught up
+	streams map[*stream]struct{} // every SSE stream, catching up or live (stream.live)
 
 	presence presence
 	typing   map[int64]time.Time // when each user's typing was last relayed
@@ -107,9 +107,12 @@ func (h *hub) publish(ev *Event) {
 	h.lastID = ev.ID
 	n := h.live.Broadcast(websocket.NewPreparedMessage(websocket.OpText, ev.JSON))
 	for s := range h.streams {
-		s.sendEvent(ev)
+		if s.live {
+			s.sendEvent(ev)
+			n++
+		}
 	}
-	h.e.stats.deliveries += uint64(n + len(h.streams) + len(h.polls))
+	h.e.stats.deliveries += uint64(n + len(h.polls))
 	if len(h.polls) > 0 && !h.pollFlush {
 		// Answer the parked polls on the loop's next turn, so that a group
 		// commit's whole batch, whose callbacks run in this turn, goes in
@@ -124,7 +127,9 @@ func (h *hub) publish(ev *Event) {
 func (h *hub) broadcastEphemeral(frame []byte) {
 	h.live.Broadcast(websocket.NewPreparedMessage(websocket.OpText, frame))
 	for s := range h.streams {
-		s.sendEphemeral(frame)
+		if s.live {
+			s.sendEphemeral(frame)
+		}
 	}
 }
 

@@ -36,6 +36,9 @@ func (hd *streamHandler) Get(c *web.Context) {
 		}
 	}
 	hd.e.withRoom(c, func(u *accounts.User, h *hub, _ int64) {
+		if c.Finished() {
+			return // the client left during the loads: OnConnectionClose found no stream
+		}
 		hd.s = &stream{h: h, c: c, user: u}
 		hd.s.open(cursor)
 	})
@@ -54,6 +57,10 @@ type stream struct {
 	user  *accounts.User
 	ping  *ioloop.PeriodicCallback
 	ended bool
+	// live: caught up, so the hub's broadcasts reach it. The stream is in
+	// the hub's streams from open on, so that Shutdown and kicks reach it
+	// while it replays too.
+	live bool
 
 	written  int  // bytes written to the response
 	taken    int  // of which the kernel has taken (a Flush resolved)
@@ -67,8 +74,10 @@ func (s *stream) open(cursor int64) {
 	s.c.SetHeader("X-Accel-Buffering", "no") // nginx: do not buffer the stream
 	s.write([]byte("retry: 2000\n\n"))
 	s.sendEphemeral(encodeFrame(h.hello(s.user)))
+	h.streams[s] = struct{}{}
 	h.presence.arrive(s.user)
 	h.e.cfg.Sessions.Hold(s.user)
+	h.touch()
 	s.ping = ioloop.NewPeriodicCallback(h.loop(), StreamPing, func() { s.write([]byte(": ping\n\n")) })
 	s.ping.Start()
 	if cursor == noCursor {
@@ -147,7 +156,9 @@ func (s *stream) leave() {
 	}
 	s.ended = true
 	h := s.h
-	s.ping.Stop()
+	if s.ping != nil { // nil when a write in open already ended the stream
+		s.ping.Stop()
+	}
 	delete(h.streams, s)
 	h.presence.depart(s.user)
 	h.e.cfg.Sessions.Release(s.user)
@@ -159,16 +170,21 @@ func (s *stream) leave() {
 func (s *stream) gone() bool   { return s.ended }
 func (s *stream) behind() bool { return s.written-s.taken > s.h.e.cfg.StreamMaxBehind/4 }
 
+// sendReset sends the reset with the room's last id as its event id, so
+// that the browser's own reconnect (Last-Event-ID) resumes from the new
+// cursor; the stream then goes live like any other (docs/protocol.md).
 func (s *stream) sendReset(lastID int64) {
-	s.sendEphemeral(encodeFrame(wireReset{Type: "reset", LastID: lastID}))
+	frame := encodeFrame(wireReset{Type: "reset", LastID: lastID})
+	b := make([]byte, 0, len(frame)+32)
+	b = append(b, "id: "...)
+	b = strconv.AppendInt(b, lastID, 10)
+	b = append(b, "\ndata: "...)
+	b = append(b, frame...)
+	b = append(b, "\n\n"...)
+	s.write(b)
 }
 
-func (s *stream) goLive() {
-	if !s.ended {
-		s.h.streams[s] = struct{}{}
-		s.h.touch()
-	}
-}
+func (s *stream) goLive() { s.live = !s.ended }
 
 func (s *stream) replayFailed(err error) {
 	s.h.e.cfg.Logger.Error("rooms: replay failed", "room", s.h.room.Name, "err", err)

@@ -650,3 +650,49 @@ func TestPipelinedRequestsThenHalfCloseAreBothAnswered(t *testing.T) {
 		}
 	}
 }
+
+// A request whose client closes in the same breath (the request and the
+// FIN read in one readiness event: here the loop is held busy while both
+// arrive) to a handler that parks (a long poll) tells the handler at once
+// that its client left, on a fresh connection and on a kept-alive one. The
+// hang-up came with the bytes the head read took, so no later edge would
+// announce it: it was noticed only when the handler answered, 25 s later
+// for a long poll.
+func TestParkedHandlerLearnsOfACloseThatCameWithItsRequest(t *testing.T) {
+	for _, keepAlive := range []bool{false, true} {
+		t.Run(fmt.Sprintf("keep-alive=%v", keepAlive), func(t *testing.T) {
+			gone := make(chan string, 2)
+			addr, l, _ := serve(t, func(w *httpserver.ResponseWriter, r *httpserver.Request) {
+				if r.Path == "/quick" {
+					w.WriteString("ok")
+					w.Finish()
+					return
+				}
+				path := r.Path
+				w.OnConnectionClose(func() { gone <- path })
+			}, nil)
+			c := dial(t, addr)
+			if keepAlive {
+				io.WriteString(c, "GET /quick HTTP/1.1\r\nHost: a\r\n\r\n")
+				if resp, _ := readOneResponse(t, bufio.NewReader(c)); resp.StatusCode != 200 {
+					t.Fatalf("first request: %d", resp.StatusCode)
+				}
+			}
+			held := make(chan struct{})
+			release := make(chan struct{})
+			l.AddCallback(func() { close(held); <-release })
+			<-held
+			io.WriteString(c, "GET /park HTTP/1.1\r\nHost: a\r\n\r\n")
+			c.Close()
+			close(release)
+			select {
+			case p := <-gone:
+				if p != "/park" {
+					t.Fatalf("close reported for %s", p)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("the parked handler was not told its client left")
+			}
+		})
+	}
+}

@@ -431,6 +431,13 @@ func (s *Stream) handleEvents(ev ioloop.Events) {
 			// give this stream two turns in one iteration of the loop.
 		case s.read.kind != readNone:
 			s.processReads()
+			if ev&ioloop.Hangup != 0 && s.read.kind == readNone && !s.closed {
+				// The hang-up came in the same event as the bytes that
+				// satisfied the last read (a request and its client's FIN
+				// in one segment), and nobody reads now: no later edge
+				// will announce it, so look at it as if it came alone.
+				s.noticeHangup()
+			}
 		case ev&ioloop.Hangup != 0:
 			s.noticeHangup()
 		}
