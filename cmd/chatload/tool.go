@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"net"
-	"slices"
 	"time"
 
 	"chat/framework/concurrent"
@@ -114,10 +113,9 @@ func (t *tool) fanout() error {
 		return err
 	}
 	deliveries := float64(t.cfg.rounds * (len(conns) + 1))
-	slices.Sort(latencies)
 	fmt.Printf("mode=fanout conns=%d rounds=%d p50_ms=%.1f p99_ms=%.1f user_us_per_delivery=%.2f sys_us_per_delivery=%.2f write_syscalls_per_delivery=%.3f\n",
 		len(conns), t.cfg.rounds,
-		ms(latencies[len(latencies)/2]), ms(latencies[min(len(latencies)*99/100, len(latencies)-1)]),
+		ms(percentile(latencies, 50)), ms(percentile(latencies, 99)),
 		float64(after.userMicros-before.userMicros)/deliveries,
 		float64(after.sysMicros-before.sysMicros)/deliveries,
 		float64(after.writeSyscalls-before.writeSyscalls)/deliveries)
