@@ -2,6 +2,7 @@ package accounts
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -54,7 +55,7 @@ type Sessions struct {
 	cfg     Config
 	cache   map[int64]*cached
 	loading map[int64]*concurrent.Future[*User]
-	claims  map[string]verifiedClaim // cookie values already verified
+	claims  map[[sha256.Size]byte]verifiedClaim // cookie values already verified, by digest
 	sweeper *ioloop.PeriodicCallback
 }
 
@@ -99,7 +100,7 @@ func New(cfg Config) *Sessions {
 		cfg.MaxCached = DefaultMaxCached
 	}
 	s := &Sessions{cfg: cfg, cache: make(map[int64]*cached), loading: make(map[int64]*concurrent.Future[*User]),
-		claims: make(map[string]verifiedClaim)}
+		claims: make(map[[sha256.Size]byte]verifiedClaim)}
 	s.sweeper = ioloop.NewPeriodicCallback(cfg.Loop, cfg.CacheIdle/2, s.sweep)
 	s.sweeper.Start()
 	return s
@@ -157,7 +158,10 @@ func (s *Sessions) claim(c *web.Context) (claim, bool) {
 		return claim{}, false
 	}
 	now := time.Now()
-	if v, ok := s.claims[value]; ok && now.Before(v.until) {
+	// Keyed by the value's SHA-256, 32 bytes rather than the value's 200:
+	// the cache holds one entry per connected member.
+	digest := sha256.Sum256([]byte(value))
+	if v, ok := s.claims[digest]; ok && now.Before(v.until) {
 		return v.claim, true
 	}
 	raw, err := c.GetSecureCookie(CookieName)
@@ -171,7 +175,7 @@ func (s *Sessions) claim(c *web.Context) (claim, bool) {
 	if len(s.claims) >= s.cfg.MaxCached {
 		clear(s.claims) // bounded; the next requests verify again
 	}
-	s.claims[value] = verifiedClaim{claim: cl, until: now.Add(claimTTL)}
+	s.claims[digest] = verifiedClaim{claim: cl, until: now.Add(claimTTL)}
 	return cl, true
 }
 
@@ -275,9 +279,9 @@ func (s *Sessions) Cached() int { return len(s.cache) }
 func (s *Sessions) sweep() {
 	now := time.Now()
 	s.dropUnheld(now.Add(-s.cfg.CacheIdle))
-	for value, v := range s.claims {
+	for digest, v := range s.claims {
 		if !now.Before(v.until) {
-			delete(s.claims, value)
+			delete(s.claims, digest)
 		}
 	}
 }

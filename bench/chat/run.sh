@@ -3,7 +3,7 @@
 # broadcast hub (examples/hub) on the same load tool (cmd/chatload), in
 # one run so the comparison is honest. Each server is pinned to core 0
 # with GOMAXPROCS=1, the tool to core 1; each chat server starts on a
-# fresh data directory. Figures: fan-out to 10,000 members (bare hub
+# fresh data directory, with its access log off (the bare hub has none). Figures: fan-out to 10,000 members (bare hub
 # -mode fanout, chat -mode roomfanout), idle members' memory (-mode
 # members), fan-out to 10,000 parked long polls (-mode longpoll), and
 # 100 rooms × 100 members each posting once a second (-mode rooms, with
@@ -57,7 +57,7 @@ start_chat() { # -> url, debug, pid; a fresh data directory each time
   starts=$((starts + 1))
   local data log=$work/chat$starts.err
   data=$(mktemp -d -p "$work")
-  GOMAXPROCS=1 taskset -c 0 "$work/chat" -addr 127.0.0.1:0 -data "$data" -debug-addr 127.0.0.1:0 >"$work/chat$starts.out" 2>"$log" &
+  GOMAXPROCS=1 taskset -c 0 "$work/chat" -addr 127.0.0.1:0 -data "$data" -debug-addr 127.0.0.1:0 -access-log=false >"$work/chat$starts.out" 2>"$log" &
   pid=$!
   started+=("$pid")
   for _ in $(seq 100); do grep -q 'msg="chat: debug listening"' "$log" && grep -q 'msg="chat: listening"' "$log" && break; sleep 0.1; done

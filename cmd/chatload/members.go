@@ -29,6 +29,12 @@ func (t *tool) members() error {
 		ms[i] = &member{run: r, index: i, room: t.cfg.room, g: g}
 	}
 	url := statsURL(t.cfg.debug)
+	if url != "" {
+		// Collect the garbage and return free memory to the system before
+		// each reading, so the figures are what the members hold, not
+		// what the last sign-ins left for the collector.
+		url += "?gc=1"
+	}
 	// Signing in is done; what follows is the cost of being a member.
 	if err := waitQuiet(t.cfg.pid); err != nil {
 		return err
