@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"os"
 	"slices"
 	"sync"
 	"syscall"
@@ -114,14 +115,15 @@ func (t *tool) rooms() error {
 		return fmt.Errorf("sending: %w", err)
 	}
 	sendingTime := time.Since(start)
-	statsSent, _, err := r.stats(url)
-	if err != nil {
-		return err
-	}
+	// An overloaded server may be slow to answer /stats too: past this
+	// point a failed reading is reported, not fatal, so the exactly-once
+	// verdict is never lost to it.
+	statsSent, sentOK := r.patientStats(url)
+	sendingEnd := time.Since(start)
 	drained := run.drain(time.Duration(t.cfg.drain * float64(time.Second)))
-	stats1, _, err := r.stats(url)
-	if err != nil {
-		return err
+	stats1, finalOK := r.patientStats(url)
+	if !sentOK { // the commit rate over sending and drain, then
+		statsSent, sendingEnd = stats1, time.Since(start)
 	}
 	toolCPU := float64(selfCPU()-cpu0) / float64(time.Since(start))
 	proc1, err := readProc(t.cfg.pid)
@@ -137,14 +139,31 @@ func (t *tool) rooms() error {
 	})
 	commits := float64(statsSent.Store.Commits - stats0.Store.Commits)
 	batch := 0.0
+	if !finalOK {
+		commits = math.NaN()
+	}
 	if dc := stats1.Store.Commits - stats0.Store.Commits; dc > 0 {
 		batch = float64(stats1.Store.Writes-stats0.Store.Writes) / float64(dc)
 	}
-	fmt.Printf("mode=rooms rooms=%d members=%d duration_s=%d sending_s=%.1f run_s=%.1f %s commits_per_sec=%.0f mean_batch=%.1f lag_p99_max_ms=%.1f lag_p99_final_ms=%.1f lag_max_ms=%.1f busy_max=%.2f store_queue_max=%d drained=%v tool_cpu=%.2f server_us_per_delivery=%.2f write_syscalls_per_delivery=%.3f stats_missing=%s\n",
-		nRooms, perRoom, seconds, sendingTime.Seconds(), time.Since(start).Seconds(), line, commits/sendingTime.Seconds(), batch, math.Max(seen.lagP99, stats1.Loop.LagP99), stats1.Loop.LagP99, math.Max(seen.lagMax, stats1.Loop.LagMax), seen.busy, seen.queue,
+	fmt.Printf("mode=rooms rooms=%d members=%d duration_s=%d sending_s=%.1f run_s=%.1f %s commits_per_sec=%.0f mean_batch=%.1f lag_p99_max_ms=%.1f lag_p99_final_ms=%.1f lag_max_ms=%.1f busy_max=%.2f store_queue_max=%d drained=%v tool_cpu=%.2f server_us_per_delivery=%.2f write_syscalls_per_delivery=%.3f stats_missing=%s stats_sent_ok=%v stats_final_ok=%v\n",
+		nRooms, perRoom, seconds, sendingTime.Seconds(), time.Since(start).Seconds(), line, commits/sendingEnd.Seconds(), batch, math.Max(seen.lagP99, stats1.Loop.LagP99), stats1.Loop.LagP99, math.Max(seen.lagMax, stats1.Loop.LagMax), seen.busy, seen.queue,
 		drained, toolCPU, float64(proc1.userMicros+proc1.sysMicros-proc0.userMicros-proc0.sysMicros)/deliveries,
-		float64(proc1.writeSyscalls-proc0.writeSyscalls)/deliveries, list(missing))
+		float64(proc1.writeSyscalls-proc0.writeSyscalls)/deliveries, list(missing), sentOK, finalOK)
 	return nil
+}
+
+// patientStats reads /stats, trying three times (each bounded by the
+// setup client's 30 s), and says whether it got an answer; failures go
+// to stderr. Without a debug URL it answers zeros, successfully.
+func (r *chatRun) patientStats(url string) (serverStats, bool) {
+	for range 3 {
+		s, _, err := r.stats(url)
+		if err == nil {
+			return s, true
+		}
+		fmt.Fprintln(os.Stderr, "chatload:", err)
+	}
+	return serverStats{}, false
 }
 
 // schedule posts for -duration seconds: the run's post number s (member
