@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"chat/accounts"
+	"chat/framework/asynctest"
 	"chat/framework/concurrent"
 	"chat/store"
 )
@@ -86,5 +87,34 @@ func TestChangeRoomIsAnEventThatTakesEffectAtOnce(t *testing.T) {
 	<-done
 	if r, ok := refused.(*Refusal); !ok || r.Code != "forbidden" {
 		t.Fatalf("a plain user's room change: %v", refused)
+	}
+}
+
+// A moderator's delete through the engine (the admin dashboard's way)
+// reaches every member as a tombstone; a plain user may not delete
+// another's message that way either.
+func TestEngineDeleteMessage(t *testing.T) {
+	tc := startChat(t, nil)
+	ada, bob := tc.guest("ada"), tc.guest("bob")
+	ws := bob.ws("lobby", -1)
+	readUntil(t, ws, "hello")
+	posted := decodeFrame(t, ada.post("lobby", "oops", "k1").Body)
+	readUntil(t, ws, "message")
+	del := func(u *accounts.User) (Ack, error) {
+		return asynctest.Await(t, tc.Loop, func() *concurrent.Future[Ack] {
+			return tc.engine.DeleteMessage("lobby", u, posted.Msg)
+		})
+	}
+	if _, err := del(&accounts.User{ID: bob.id, Name: "bob", Role: store.RoleUser}); err == nil {
+		t.Fatal("bob deleted ada's message")
+	} else if r, ok := err.(*Refusal); !ok || r.Code != "forbidden" {
+		t.Fatalf("bob's delete: %v; want forbidden", err)
+	}
+	ack, err := del(&accounts.User{ID: tc.owner.ID, Name: tc.owner.Name, Role: store.RoleAdmin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := readUntil(t, ws, "delete"); f.ID != ack.EventID || f.Msg != posted.Msg || f.By != tc.owner.Name {
+		t.Fatalf("tombstone %+v; ack %+v", f, ack)
 	}
 }

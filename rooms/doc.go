@@ -92,7 +92,8 @@
 // long poll or a stream). Bans and mutes are checked against the cached
 // accounts.User on every post, so a change made through accounts.Sessions'
 // Refresh applies to connections opened before it. ChangeRoom applies a
-// room change (lock, archive, slow mode, title, topic) as a room event.
+// room change (lock, archive, slow mode, title, topic) as a room event,
+// and DeleteMessage a moderator's delete as a tombstone.
 // The admin dashboard builds on these.
 //
 // # Shutdown

@@ -329,3 +329,14 @@ func (e *Engine) ChangeRoom(room string, actor *accounts.User, change store.Room
 		return e.act(h, actor, action{kind: actChangeRoom, change: change})
 	})
 }
+
+// DeleteMessage deletes a message of a room through the pipeline, as a
+// member's delete frame does: a moderator (or admin) may delete anyone's,
+// anyone else only their own, and the tombstone reaches every door. It
+// fails with a *Refusal for an unknown room or message, or an actor who
+// may not. Loop-only; the admin dashboard calls it.
+func (e *Engine) DeleteMessage(room string, actor *accounts.User, msgID int64) *concurrent.Future[Ack] {
+	return concurrent.Then(e.loadHub(room), func(h *hub) *concurrent.Future[Ack] {
+		return e.act(h, actor, action{kind: actDelete, msgID: msgID})
+	})
+}
