@@ -176,11 +176,7 @@ func TestKickReachesAPollStillReading(t *testing.T) {
 	if r := ada.client.Get("/api/rooms/lobby"); r.Status != 200 { // loads the hub
 		t.Fatalf("room: %d %s", r.Status, r.Body)
 	}
-	release := make(chan struct{})
-	tc.Do(func() {
-		ioloop.RunInExecutor(reads, func() (int, error) { <-release; return 0, nil })
-	})
-	defer close(release)
+	blockReads(t, tc, reads) // released at cleanup
 	polled := make(chan asynctest.Response, 1)
 	go func() { polled <- ada.client.Get(roomPath("lobby", "events", 1)) }()
 	tc.WaitFor(func() bool { return tc.engine.Stats().Waiters == 1 }, "the poll is in the hub, reading")
@@ -204,12 +200,11 @@ func TestFullReadsExecutorIsBusy(t *testing.T) {
 	if r := ada.client.Get("/api/rooms/lobby"); r.Status != 200 { // loads the hub
 		t.Fatalf("room: %d %s", r.Status, r.Body)
 	}
+	blockReads(t, tc, reads) // the one worker is busy
 	release := make(chan struct{})
 	defer close(release)
-	tc.Do(func() {
-		for range 2 { // one running, one queued: full
-			ioloop.RunInExecutor(reads, func() (int, error) { <-release; return 0, nil })
-		}
+	tc.Do(func() { // and the one place in its queue taken: full
+		ioloop.RunInExecutor(reads, func() (int, error) { <-release; return 0, nil })
 	})
 	r := ada.client.Get("/api/rooms/lobby/history")
 	if r.Status != http.StatusServiceUnavailable || r.Header.Get("Retry-After") != "1" || !strings.Contains(r.Body, `"code":"busy"`) {

@@ -524,29 +524,39 @@ func blockReads(t *testing.T, tc *testChat, reads *ioloop.Executor) (release fun
 	return release
 }
 
-// TestShutdownEndsReplayingStream: a stream still catching up from SQLite
-// when Shutdown runs ends too, rather than going live on a server that is
-// stopping, and the engine then drains.
-func TestShutdownEndsReplayingStream(t *testing.T) {
+// replayingStream starts a chat with ten messages in the lobby and a ring
+// of four, opens ada's stream from 0 (older than the ring: a SQLite read)
+// and returns once that read waits behind the held reads worker; release
+// lets it go.
+func replayingStream(t *testing.T) (tc *testChat, ada *testUser, s *sseClient, release func()) {
+	t.Helper()
 	var reads *ioloop.Executor
-	tc := startChat(t, func(c *Config) {
+	tc = startChat(t, func(c *Config) {
 		c.RateLimit = RateLimit{Burst: 1000, PerSecond: 1000}
 		c.RingSize = 4
 		reads = c.Loop.NewExecutor("reads", 1, 16)
 		c.Reads = reads
 	})
-	ada := tc.guest("ada")
+	ada = tc.guest("ada")
 	for i := range 10 {
 		if r := ada.post("lobby", fmt.Sprint("m", i), ""); r.Status != 201 {
 			t.Fatalf("post: %d %s", r.Status, r.Body)
 		}
 	}
-	release := blockReads(t, tc, reads)
-	s := ada.stream("lobby", 0, "") // 0 is older than the ring: a SQLite read
+	release = blockReads(t, tc, reads)
+	s = ada.stream("lobby", 0, "")
 	if _, f := s.next(t); f.Type != "hello" {
 		t.Fatalf("first event %+v", f)
 	}
 	tc.WaitFor(func() bool { return reads.Stats().QueueDepth == 1 }, "the replay's read queued")
+	return tc, ada, s, release
+}
+
+// TestShutdownEndsReplayingStream: a stream still catching up from SQLite
+// when Shutdown runs ends too, rather than going live on a server that is
+// stopping, and the engine then drains.
+func TestShutdownEndsReplayingStream(t *testing.T) {
+	tc, _, s, release := replayingStream(t)
 	tc.Do(tc.engine.Shutdown)
 	release()
 	expectEnd := time.After(5 * time.Second)
@@ -615,25 +625,7 @@ func TestShutdownDuringRoomLoad(t *testing.T) {
 // still catching up from SQLite: it ends with the "kicked" error instead
 // of going live afterwards.
 func TestKickEndsReplayingStream(t *testing.T) {
-	var reads *ioloop.Executor
-	tc := startChat(t, func(c *Config) {
-		c.RateLimit = RateLimit{Burst: 1000, PerSecond: 1000}
-		c.RingSize = 4
-		reads = c.Loop.NewExecutor("reads", 1, 16)
-		c.Reads = reads
-	})
-	ada := tc.guest("ada")
-	for i := range 10 {
-		if r := ada.post("lobby", fmt.Sprint("m", i), ""); r.Status != 201 {
-			t.Fatalf("post: %d %s", r.Status, r.Body)
-		}
-	}
-	release := blockReads(t, tc, reads)
-	s := ada.stream("lobby", 0, "")
-	if _, f := s.next(t); f.Type != "hello" {
-		t.Fatalf("first event %+v", f)
-	}
-	tc.WaitFor(func() bool { return reads.Stats().QueueDepth == 1 }, "the replay's read queued")
+	tc, ada, s, release := replayingStream(t)
 	var kicked int
 	tc.Do(func() { kicked = tc.engine.Kick(ada.id, "go away") })
 	release()
