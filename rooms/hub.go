@@ -104,9 +104,13 @@ func (h *hub) publish(ev *Event) {
 	h.ring.push(ev)
 	h.lastID = ev.ID
 	n := h.live.Broadcast(websocket.NewPreparedMessage(websocket.OpText, ev.JSON))
+	var framed []byte // the SSE form, made once for every stream
 	for s := range h.streams {
 		if s.live {
-			s.sendEvent(ev)
+			if framed == nil {
+				framed = sseMessage(ev.ID, ev.JSON)
+			}
+			s.sendFramed(framed)
 			n++
 		}
 	}
@@ -124,9 +128,13 @@ func (h *hub) publish(ev *Event) {
 // typing) to the live WebSockets and streams. Long polls do not get them.
 func (h *hub) broadcastEphemeral(frame []byte) {
 	h.live.Broadcast(websocket.NewPreparedMessage(websocket.OpText, frame))
+	var framed []byte
 	for s := range h.streams {
 		if s.live {
-			s.sendEphemeral(frame)
+			if framed == nil {
+				framed = sseMessage(-1, frame)
+			}
+			s.sendFramed(framed)
 		}
 	}
 }

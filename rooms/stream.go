@@ -126,24 +126,33 @@ func (s *stream) flush() {
 	}
 }
 
-func (s *stream) sendEvent(ev *Event) bool {
-	b := make([]byte, 0, len(ev.JSON)+32)
-	b = append(b, "id: "...)
-	b = strconv.AppendInt(b, ev.ID, 10)
-	b = append(b, "\ndata: "...)
-	b = append(b, ev.JSON...)
-	b = append(b, "\n\n"...)
+// sseMessage frames data as one Server-Sent Event: with an "id:" line
+// when id >= 0 (a durable event, or a reset's new cursor), without one for
+// ephemeral frames.
+func sseMessage(id int64, data []byte) []byte {
+	b := make([]byte, 0, len(data)+32)
+	if id >= 0 {
+		b = append(b, "id: "...)
+		b = strconv.AppendInt(b, id, 10)
+		b = append(b, '\n')
+	}
+	b = append(b, "data: "...)
+	b = append(b, data...)
+	return append(b, "\n\n"...)
+}
+
+// sendEvent sends one durable event (a replay's; a broadcast frames the
+// event once and calls sendFramed).
+func (s *stream) sendEvent(ev *Event) bool { return s.sendFramed(sseMessage(ev.ID, ev.JSON)) }
+
+// sendFramed sends an event already framed by sseMessage; the bytes are
+// copied into the response, so one framing serves every stream.
+func (s *stream) sendFramed(b []byte) bool {
 	s.write(b)
 	return !s.ended
 }
 
-func (s *stream) sendEphemeral(frame []byte) {
-	b := make([]byte, 0, len(frame)+8)
-	b = append(b, "data: "...)
-	b = append(b, frame...)
-	b = append(b, "\n\n"...)
-	s.write(b)
-}
+func (s *stream) sendEphemeral(frame []byte) { s.write(sseMessage(-1, frame)) }
 
 // endWith sends a last frame (a kick's reason), then ends.
 func (s *stream) endWith(frame []byte) {
@@ -193,14 +202,7 @@ func (s *stream) behind() bool {
 // that the browser's own reconnect (Last-Event-ID) resumes from the new
 // cursor; the stream then goes live like any other (docs/protocol.md).
 func (s *stream) sendReset(lastID int64) {
-	frame := encodeFrame(wireReset{Type: "reset", LastID: lastID})
-	b := make([]byte, 0, len(frame)+32)
-	b = append(b, "id: "...)
-	b = strconv.AppendInt(b, lastID, 10)
-	b = append(b, "\ndata: "...)
-	b = append(b, frame...)
-	b = append(b, "\n\n"...)
-	s.write(b)
+	s.write(sseMessage(lastID, encodeFrame(wireReset{Type: "reset", LastID: lastID})))
 }
 
 func (s *stream) goLive() { s.live = !s.ended }
