@@ -5,16 +5,16 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"strings"
 
-	"golang.org/x/crypto/bcrypt"
-
+	"chat/accounts"
 	"chat/store"
 )
 
 // ensureAdmin creates the first administrator when the database has no
 // users yet and prints its credentials once: they are not stored anywhere
-// in clear. It runs at startup, before the loop, so blocking is fine.
-func ensureAdmin(ctx context.Context, st *store.Store, out io.Writer) error {
+// in clear (cost is the bcrypt cost, 0: the default). It runs at startup, before the loop, so blocking is fine.
+func ensureAdmin(ctx context.Context, st *store.Store, cost int, out io.Writer) error {
 	users, err := st.ListUsers(ctx, 0, 1)
 	if err != nil {
 		return fmt.Errorf("look for users: %w", err)
@@ -23,7 +23,7 @@ func ensureAdmin(ctx context.Context, st *store.Store, out io.Writer) error {
 		return nil
 	}
 	password := rand.Text() // 26 characters of base32 from crypto/rand
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	hash, err := accounts.HashPassword("admin", password, cost)
 	if err != nil {
 		return fmt.Errorf("hash admin password: %w", err)
 	}
@@ -52,5 +52,34 @@ func ensureLobby(ctx context.Context, st *store.Store) error {
 	if err != nil {
 		return fmt.Errorf("create the lobby: %w", err)
 	}
+	return nil
+}
+
+// setRole gives the user named in spec ("name=role", role one of user,
+// moderator, admin) that role, recorded in the audit log as done by the
+// first administrator, and reports it on out. It is the command line's
+// way to make a moderator before the admin dashboard exists to do it;
+// a server already running sees the new role at the user's next sign-in
+// or after a restart (it caches users).
+func setRole(ctx context.Context, st *store.Store, spec string, out io.Writer) error {
+	name, role, ok := strings.Cut(spec, "=")
+	if !ok || name == "" {
+		return fmt.Errorf("-set-role %q: want name=role, role one of user, moderator, admin", spec)
+	}
+	user, err := st.UserByName(ctx, name)
+	if err != nil {
+		return fmt.Errorf("-set-role: find %q: %w", name, err)
+	}
+	if user.Guest {
+		return fmt.Errorf("-set-role: %q is a guest; only registered users take roles", name)
+	}
+	admin, err := st.UserByName(ctx, "admin")
+	if err != nil {
+		return fmt.Errorf("-set-role: find the administrator: %w", err)
+	}
+	if err := st.SetRole(ctx, admin.ID, user.ID, store.Role(role)); err != nil {
+		return fmt.Errorf("-set-role %s: %w", spec, err)
+	}
+	fmt.Fprintf(out, "chat: %s is now %s\n", user.Name, role)
 	return nil
 }

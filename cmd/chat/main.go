@@ -65,11 +65,14 @@ func run(args []string) error {
 		return fmt.Errorf("open store: %w", err)
 	}
 	defer st.Close() // last: the writer commits what it acknowledged
-	if err := ensureAdmin(ctx, st, os.Stdout); err != nil {
+	if err := ensureAdmin(ctx, st, 0, os.Stdout); err != nil {
 		return err
 	}
 	if err := ensureLobby(ctx, st); err != nil {
 		return err
+	}
+	if cfg.SetRole != "" {
+		return setRole(ctx, st, cfg.SetRole, os.Stdout)
 	}
 	loop, err := ioloop.New(ioloop.Options{Logger: logger})
 	if err != nil {
@@ -80,7 +83,7 @@ func run(args []string) error {
 	if cfg.AccessLog {
 		accessLog = logger
 	}
-	app, err := newApp(loop, st, secrets, appOptions{AccessLog: accessLog, AllowGuests: cfg.AllowGuests})
+	app, err := newApp(loop, st, secrets, appOptions{AccessLog: accessLog, AllowGuests: cfg.AllowGuests, NewUsersPerMinute: cfg.NewUsersPerMin})
 	if err != nil {
 		return err
 	}
