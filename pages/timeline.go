@@ -63,8 +63,9 @@ func Timeline(events []*rooms.Event, me views.PageUser) []views.RoomItem {
 
 // DescribeChanges tells a room event's changes (its JSON data, e.g.
 // {"locked":true,"topic":"x"}) in words, as the notice after the actor's
-// name: "locked the room; changed the topic to “x”". The browser client
-// words them the same way (static/js).
+// name: "set the topic to “x” and locked the room". The browser client
+// words live notices the same way (noticeText in static/js/timeline.js):
+// change one, change the other.
 func DescribeChanges(data string) string {
 	var changes struct {
 		Title    *string `json:"title"`
@@ -78,30 +79,33 @@ func DescribeChanges(data string) string {
 	}
 	var parts []string
 	if changes.Title != nil {
-		parts = append(parts, fmt.Sprintf("renamed the room “%s”", *changes.Title))
+		parts = append(parts, fmt.Sprintf("renamed the room to “%s”", *changes.Title))
 	}
 	if changes.Topic != nil {
 		if *changes.Topic == "" {
 			parts = append(parts, "cleared the topic")
 		} else {
-			parts = append(parts, fmt.Sprintf("changed the topic to “%s”", *changes.Topic))
+			parts = append(parts, fmt.Sprintf("set the topic to “%s”", *changes.Topic))
 		}
 	}
 	if changes.Locked != nil {
 		parts = append(parts, map[bool]string{true: "locked the room", false: "unlocked the room"}[*changes.Locked])
 	}
 	if changes.Archived != nil {
-		parts = append(parts, map[bool]string{true: "archived the room", false: "brought the room back from the archive"}[*changes.Archived])
+		parts = append(parts, map[bool]string{true: "archived the room", false: "unarchived the room"}[*changes.Archived])
 	}
 	if changes.SlowMode != nil {
-		if *changes.SlowMode == 0 {
-			parts = append(parts, "turned slow mode off")
+		if *changes.SlowMode > 0 {
+			parts = append(parts, fmt.Sprintf("set slow mode to %d s", *changes.SlowMode))
 		} else {
-			parts = append(parts, fmt.Sprintf("set slow mode to one message every %d s", *changes.SlowMode))
+			parts = append(parts, "turned slow mode off")
 		}
 	}
-	if len(parts) == 0 {
+	switch len(parts) {
+	case 0:
 		return "changed the room"
+	case 1:
+		return parts[0]
 	}
-	return strings.Join(parts, "; ")
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 }
