@@ -14,7 +14,8 @@ import (
 // each message once, with its latest text (an edit replaces the body and
 // marks it edited), deleted messages gone, and room changes told in words.
 // An edit or delete of a message older than the events is ignored: that
-// message is not shown. me is the reader, for Own and Mention.
+// message is not shown. me is the reader, for Own and Mention (a
+// mention of the reader in someone else's message, as the client marks it).
 func Timeline(events []*rooms.Event, me views.PageUser) []views.RoomItem {
 	items := make([]views.RoomItem, 0, len(events))
 	byMsg := make(map[int64]int, len(events)) // message id → index in items
@@ -29,12 +30,12 @@ func Timeline(events []*rooms.Event, me views.PageUser) []views.RoomItem {
 			items = append(items, views.RoomItem{
 				Kind: views.ItemMessage, EventID: ev.ID, Msg: ev.MessageID,
 				Author: ev.UserName, Guest: ev.UserGuest, Body: ev.Body, At: ev.CreatedAt,
-				Own: ev.UserID == me.ID, Mention: views.Mentions(ev.Body, me.Name),
+				Own: ev.UserID == me.ID, Mention: ev.UserID != me.ID && views.Mentions(ev.Body, me.Name),
 			})
 		case store.EventEdit:
 			if i, ok := byMsg[ev.MessageID]; ok && ev.Body != "" {
 				items[i].Body, items[i].Edited = ev.Body, true
-				items[i].Mention = views.Mentions(ev.Body, me.Name)
+				items[i].Mention = !items[i].Own && views.Mentions(ev.Body, me.Name)
 			}
 		case store.EventDelete:
 			if i, ok := byMsg[ev.MessageID]; ok {
