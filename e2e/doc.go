@@ -1,0 +1,2 @@
+// Package e2e drives the real chat server with real browsers.
+package e2e
