@@ -27,6 +27,7 @@ func (e *Engine) Routes() []web.Spec {
 		{Name: "room-history", Pattern: "/api/rooms/{room}/history", New: func() web.Handler { return historyHandler{e} }, RouteSettings: api},
 		{Name: "room-messages", Pattern: "/api/rooms/{room}/messages", New: func() web.Handler { return messagesHandler{e} }, RouteSettings: api},
 		{Name: "room-message", Pattern: "/api/rooms/{room}/messages/{msg}", New: func() web.Handler { return messagesHandler{e} }, RouteSettings: api},
+		{Name: "room-message-report", Pattern: "/api/rooms/{room}/messages/{msg}/report", New: func() web.Handler { return reportHandler{e} }, RouteSettings: api},
 	}
 }
 
@@ -107,35 +108,14 @@ type roomsHandler struct{ e *Engine }
 
 func (hd roomsHandler) Get(c *web.Context) {
 	accounts.EnsureXSRFCookie(c)
-	type listed struct {
-		room   store.Room
-		lastID int64
-	}
-	st := hd.e.cfg.Store
-	web.Guard(c, ioloop.RunInExecutor(hd.e.cfg.Reads, func() ([]listed, error) {
-		rooms, err := st.ListRooms(ctxBackground, 0, store.MaxPageSize, false)
-		out := make([]listed, 0, len(rooms))
-		for _, r := range rooms {
-			if err != nil {
-				break
-			}
-			var last int64
-			last, err = st.LastEventID(ctxBackground, r.ID)
-			out = append(out, listed{r, last})
-		}
-		return out, err
-	})).OnResult(func(rooms []listed, err error) {
+	web.Guard(c, hd.e.Rooms()).OnResult(func(rooms []Listing, err error) {
 		if err != nil {
 			failRequest(c, err)
 			return
 		}
 		out := make([]wireRoom, 0, len(rooms))
 		for _, l := range rooms {
-			if h := hd.e.hubs[l.room.Name]; h != nil {
-				out = append(out, h.wire()) // live state: newer than the read
-				continue
-			}
-			out = append(out, roomWire(l.room, 0, l.lastID))
+			out = append(out, roomWire(l.Room, l.Online, l.LastID))
 		}
 		c.WriteJSON(map[string]any{"rooms": out})
 		c.Finish()
@@ -306,7 +286,7 @@ func (hd messagesHandler) Delete(c *web.Context) {
 func (hd messagesHandler) withMessage(c *web.Context, a action) {
 	id, err := strconv.ParseInt(c.Param("msg"), 10, 64)
 	if err != nil || id <= 0 {
-		failRequest(c, refuse(http.StatusNotFound, "not_found", "There is no such message in this room."))
+		failRequest(c, errMessageNotFound)
 		return
 	}
 	a.msgID = id

@@ -38,6 +38,14 @@ func (r *ring) push(ev *Event) {
 	r.n++
 }
 
+// newest returns the newest event held, nil when empty.
+func (r *ring) newest() *Event {
+	if r.n == 0 {
+		return nil
+	}
+	return r.at(r.n - 1)
+}
+
 // covers reports whether the ring can serve every event after cursor.
 func (r *ring) covers(cursor int64) bool { return cursor >= r.base }
 

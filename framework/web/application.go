@@ -82,6 +82,13 @@ type Config struct {
 	AccessLog *slog.Logger
 	// Logger gets handler errors and panics. Nil means Loop.Logger().
 	Logger *slog.Logger
+
+	// DefaultHeaders are set on every response (routes, static files,
+	// 404s and error pages) before the handler runs, Tornado's
+	// set_default_headers: the place for security headers such as
+	// Content-Security-Policy. A handler may override or delete one; an
+	// error response puts them back.
+	DefaultHeaders http.Header
 }
 
 // Spec is one route of an Application, Tornado's URLSpec: a pattern (see
@@ -143,6 +150,10 @@ type Application struct {
 	debug       bool
 	accessLog   *slog.Logger
 	logger      *slog.Logger
+	// defaultHeaders is Config.DefaultHeaders copied, each value slice
+	// full to capacity so that a handler's Add reallocates instead of
+	// writing into the slice every response shares.
+	defaultHeaders http.Header
 }
 
 // NewApplication checks cfg, compiles its routes and reads its static
@@ -162,6 +173,13 @@ func NewApplication(cfg Config) (*Application, error) {
 		debug:       cfg.Debug,
 		accessLog:   cfg.AccessLog,
 		logger:      cfg.Logger,
+	}
+	if len(cfg.DefaultHeaders) > 0 {
+		app.defaultHeaders = make(http.Header, len(cfg.DefaultHeaders))
+		for k, vs := range cfg.DefaultHeaders {
+			vs = append([]string(nil), vs...)
+			app.defaultHeaders[http.CanonicalHeaderKey(k)] = vs[:len(vs):len(vs)]
+		}
 	}
 	if app.executor == nil {
 		app.executor = cfg.Loop.DefaultExecutor()

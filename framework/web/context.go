@@ -82,7 +82,18 @@ func newContext(a *Application, w *httpserver.ResponseWriter, r *httpserver.Requ
 	if spec == nil {
 		spec = noRoute
 	}
-	return &Context{app: a, request: r, response: w, spec: spec, params: params}
+	c := &Context{app: a, request: r, response: w, spec: spec, params: params}
+	c.setDefaultHeaders()
+	return c
+}
+
+// setDefaultHeaders puts Config.DefaultHeaders on the response. The value
+// slices are shared by every response (see Application.defaultHeaders).
+func (c *Context) setDefaultHeaders() {
+	h := c.response.Header()
+	for k, vs := range c.app.defaultHeaders {
+		h[k] = vs
+	}
 }
 
 // App returns the application serving the request.

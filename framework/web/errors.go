@@ -131,7 +131,7 @@ func (c *Context) fail(err error, forceJSON bool) {
 }
 
 // resetResponse drops the body written so far and every header but the
-// ones an error response must keep.
+// ones an error response must keep, and puts the default headers back.
 func (c *Context) resetResponse() {
 	h := c.response.Header()
 	for k := range h {
@@ -139,6 +139,7 @@ func (c *Context) resetResponse() {
 			delete(h, k)
 		}
 	}
+	c.setDefaultHeaders()
 	c.response.TruncateBody(0)
 }
 
