@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"chat/accounts"
+	"chat/framework/concurrent"
 	"chat/framework/ioloop"
 	"chat/framework/web"
 	"chat/store"
@@ -123,13 +124,6 @@ func (hd roomsHandler) Get(c *web.Context) {
 	c.Async()
 }
 
-// newRoomRequest is POST /api/rooms's body.
-type newRoomRequest struct {
-	Name  string `json:"name"`
-	Title string `json:"title"`
-	Topic string `json:"topic"`
-}
-
 // Bounds of a room's title and topic, in characters.
 const (
 	MaxTitleChars = 100
@@ -137,53 +131,75 @@ const (
 )
 
 func (hd roomsHandler) Post(c *web.Context) {
-	var req newRoomRequest
+	var req NewRoom
 	if err := decodeBody(c, &req); err != nil {
 		failRequest(c, err)
 		return
 	}
-	req.Title, req.Topic = strings.TrimSpace(req.Title), strings.TrimSpace(req.Topic)
-	if r := checkNewRoom(req); r != nil {
-		failRequest(c, r)
-		return
-	}
 	hd.e.withSession(c, func(u *accounts.User) {
-		// Rooms outlive their creators: making one costs a token of the
-		// same bucket as posting, so nobody makes them by the thousand.
-		if ok, wait := hd.e.limiter.take(u.ID, hd.e.now()); !ok {
-			failRequest(c, refuseAfter(http.StatusTooManyRequests, "rate_limited", wait, "Too many rooms at once: wait %d s.", ceilSeconds(wait)))
-			return
-		}
-		st := hd.e.cfg.Store
-		web.Guard(c, ioloop.RunInExecutor(hd.e.cfg.Reads, func() (store.Room, error) {
-			return st.CreateRoom(ctxBackground, store.NewRoom{Name: req.Name, Title: req.Title, Topic: req.Topic, CreatorID: u.ID})
-		})).OnResult(func(room store.Room, err error) {
-			switch {
-			case errors.Is(err, store.ErrNameTaken):
-				failRequest(c, refuse(http.StatusConflict, "name_taken", "A room named %q exists already.", req.Name))
-			case err != nil:
+		web.Guard(c, hd.e.CreateRoom(u, req)).OnResult(func(room store.Room, err error) {
+			if err != nil {
 				failRequest(c, err)
-			default:
-				c.SetStatus(http.StatusCreated)
-				c.WriteJSON(roomWire(room, 0, 0))
-				c.Finish()
+				return
 			}
+			c.SetStatus(http.StatusCreated)
+			c.WriteJSON(roomWire(room, 0, 0))
+			c.Finish()
 		})
 	})
 }
 
-func checkNewRoom(req newRoomRequest) *Refusal {
+// NewRoom is a room as someone asks for it: its name, title and topic.
+type NewRoom struct {
+	Name  string `json:"name"`
+	Title string `json:"title"`
+	Topic string `json:"topic"`
+}
+
+// CreateRoom makes a room for u, the one way the API and the room list's
+// form both take. The title and topic are trimmed. It fails with a
+// *Refusal naming the Field for bad input (400 invalid), a taken name (409
+// name_taken) or an empty token bucket (429 rate_limited). Call it on the
+// loop; the insert runs on the reads executor.
+func (e *Engine) CreateRoom(u *accounts.User, req NewRoom) *concurrent.Future[store.Room] {
+	req.Title, req.Topic = strings.TrimSpace(req.Title), strings.TrimSpace(req.Topic)
+	if r := checkNewRoom(req); r != nil {
+		return concurrent.Failed[store.Room](r)
+	}
+	// Rooms outlive their creators: making one costs a token of the same
+	// bucket as posting, so nobody makes them by the thousand.
+	if ok, wait := e.limiter.take(u.ID, e.now()); !ok {
+		return concurrent.Failed[store.Room](refuseAfter(http.StatusTooManyRequests, "rate_limited", wait, "Too many rooms at once: wait %d s.", ceilSeconds(wait)))
+	}
+	st := e.cfg.Store
+	return ioloop.RunInExecutor(e.cfg.Reads, func() (store.Room, error) {
+		room, err := st.CreateRoom(ctxBackground, store.NewRoom{Name: req.Name, Title: req.Title, Topic: req.Topic, CreatorID: u.ID})
+		if errors.Is(err, store.ErrNameTaken) {
+			r := refuse(http.StatusConflict, "name_taken", "A room named %q exists already.", req.Name)
+			r.Field = "name"
+			return room, r
+		}
+		return room, err
+	})
+}
+
+func checkNewRoom(req NewRoom) *Refusal {
+	var r *Refusal
 	switch {
 	case !store.ValidRoomName(req.Name):
-		return refuse(http.StatusBadRequest, "invalid", "A room's name is 1 to %d lower-case letters, digits, \"-\" or \"_\".", store.MaxNameLen)
-	case req.Title == "" || utf8.RuneCountInString(req.Title) > MaxTitleChars:
-		return refuse(http.StatusBadRequest, "invalid", "A room's title is 1 to %d characters.", MaxTitleChars)
-	case utf8.RuneCountInString(req.Topic) > MaxTopicChars:
-		return refuse(http.StatusBadRequest, "invalid", "A room's topic is at most %d characters.", MaxTopicChars)
+		r = refuse(http.StatusBadRequest, "invalid", "A room's name is 1 to %d lower-case letters, digits, \"-\" or \"_\".", store.MaxNameLen)
+		r.Field = "name"
 	case !utf8.ValidString(req.Title + req.Topic):
-		return refuse(http.StatusBadRequest, "invalid", "The title and topic must be valid UTF-8.")
+		r = refuse(http.StatusBadRequest, "invalid", "The title and topic must be valid UTF-8.")
+		r.Field = "title"
+	case req.Title == "" || utf8.RuneCountInString(req.Title) > MaxTitleChars:
+		r = refuse(http.StatusBadRequest, "invalid", "A room's title is 1 to %d characters.", MaxTitleChars)
+		r.Field = "title"
+	case utf8.RuneCountInString(req.Topic) > MaxTopicChars:
+		r = refuse(http.StatusBadRequest, "invalid", "A room's topic is at most %d characters.", MaxTopicChars)
+		r.Field = "topic"
 	}
-	return nil
+	return r
 }
 
 // roomHandler: GET one room, with who is online.

@@ -20,6 +20,10 @@ type Refusal struct {
 	Message    string        // for a person to read
 	RetryAfter time.Duration // when there is a time to wait; zero otherwise
 	Status     int
+	// Field names the input a refusal is about ("name", "title", "topic"
+	// of a new room), for a form to show the message beside it; empty
+	// otherwise. It is not on the wire.
+	Field string
 }
 
 func (r *Refusal) Error() string { return "rooms: " + r.Code + ": " + r.Message }

@@ -1,11 +1,10 @@
-// Package static holds the browser-side files (styles and scripts),
-// embedded into the binary so the server runs from one file. The web
-// layer serves them with content-hashed URLs, cached for a year.
 package static
 
 import "embed"
 
-// FS holds the static files, rooted so "css/app.css" is the stylesheet.
+// FS holds the static files, rooted so "css/app.css" is the stylesheet and
+// "js/app.js" the browser client's entry module. It is read-only and safe
+// to use from any goroutine.
 //
-//go:embed css
+//go:embed css js
 var FS embed.FS

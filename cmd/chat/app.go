@@ -2,10 +2,12 @@ package main
 
 import (
 	"log/slog"
+	"net/http"
 
 	"chat/accounts"
 	"chat/framework/ioloop"
 	"chat/framework/web"
+	"chat/pages"
 	"chat/rooms"
 	"chat/static"
 	"chat/store"
@@ -22,7 +24,6 @@ type chatApp struct {
 
 // appOptions are the parts of the configuration the application uses.
 type appOptions struct {
-	Version     string
 	AccessLog   *slog.Logger
 	AllowGuests bool
 	// Engine adjusts the delivery engine's configuration (tests shorten
@@ -34,56 +35,52 @@ type appOptions struct {
 // Handlers run on the loop; anything that touches the store goes through
 // an executor (reads) or the store's writer queue (events).
 func newApp(loop *ioloop.Loop, st *store.Store, sec secrets, opts appOptions) (*chatApp, error) {
-	pages := &pages{loop: loop, store: st, version: opts.Version}
 	// The store's reads get their own executor: a burst of history reads
 	// must not queue behind other blocking work, nor the other way round.
 	reads := loop.NewExecutor("store-reads", 4, 1024)
-	sessions := accounts.New(accounts.Config{
+	var sessions *accounts.Sessions
+	sessions = accounts.New(accounts.Config{
 		Loop: loop, Store: st, Executor: reads, AllowGuests: opts.AllowGuests,
-		Layout: func(c *web.Context, title string) views.Page { return pages.layout(title) },
+		Layout: func(c *web.Context, title string) views.Page {
+			return pages.Layout(c, title, "account", sessions.CachedUser(c))
+		},
 	})
 	engineCfg := rooms.Config{Loop: loop, Store: st, Sessions: sessions, Reads: reads}
 	if opts.Engine != nil {
 		opts.Engine(&engineCfg)
 	}
 	engine := rooms.New(engineCfg)
-	routes := []web.Spec{{Name: "home", Pattern: "/", New: web.Func(pages.home)}}
+	site := pages.New(pages.Config{Engine: engine, Sessions: sessions})
+	routes := site.Routes()
 	routes = append(routes, sessions.Routes()...)
 	routes = append(routes, engine.Routes()...)
 	app, err := web.NewApplication(web.Config{
-		Loop:       loop,
-		Executor:   reads,
-		CookieKeys: sec.CookieKeys,
-		StaticFS:   static.FS,
-		AccessLog:  opts.AccessLog,
-		LoginURL:   "/guest",
-		Routes:     routes,
+		Loop:           loop,
+		Executor:       reads,
+		CookieKeys:     sec.CookieKeys,
+		StaticFS:       static.FS,
+		AccessLog:      opts.AccessLog,
+		LoginURL:       "/signin",
+		Routes:         routes,
+		DefaultHeaders: securityHeaders(),
 	})
 	if err != nil {
 		return nil, err
 	}
-	pages.app = app
 	return &chatApp{web: app, sessions: sessions, engine: engine}, nil
 }
 
-// pages holds what the page handlers share. Loop-owned.
-type pages struct {
-	app     *web.Application
-	loop    *ioloop.Loop
-	store   *store.Store
-	version string
-}
-
-// layout fills in what every page's shell needs.
-func (p *pages) layout(title string) views.Page {
-	css, _ := p.app.StaticURL("css/app.css")
-	return views.Page{Title: title, Stylesheet: css}
-}
-
-func (p *pages) home(c *web.Context) {
-	c.Render(views.Home(views.HomeData{
-		Page:            p.layout("Tornado Chat"),
-		OpenConnections: p.loop.OpenConns(),
-		Version:         p.version,
-	}))
+// securityHeaders go on every response. The Content-Security-Policy
+// allows scripts, styles and connections only from this origin, and no
+// inline script or style at all: even if some user text slipped through
+// as HTML, the browser would run nothing it carried. The page may not be
+// framed (clickjacking), nor its type sniffed.
+func securityHeaders() http.Header {
+	return http.Header{
+		"Content-Security-Policy": {"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+			"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"},
+		"X-Content-Type-Options": {"nosniff"},
+		"X-Frame-Options":        {"DENY"},
+		"Referrer-Policy":        {"same-origin"},
+	}
 }

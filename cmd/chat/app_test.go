@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -12,9 +13,6 @@ import (
 	"chat/framework/web"
 	"chat/store"
 )
-
-// testVersion is the version the in-process application reports.
-const testVersion = "test-1.2.3"
 
 // startChatApp serves the chat's application, as newApp builds it for
 // main, on a loop of the test's own, with a fresh store and secrets in a
@@ -28,12 +26,18 @@ func startChatApp(t *testing.T) *asynctest.Server {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { st.Close() })
+	if err := ensureAdmin(context.Background(), st, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if err := ensureLobby(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
 	sec, err := loadOrCreateSecrets(dataDir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return asynctest.StartAppFunc(t, nil, func(loop *ioloop.Loop) (*web.Application, error) {
-		a, err := newApp(loop, st, sec, appOptions{Version: testVersion, AllowGuests: true})
+		a, err := newApp(loop, st, sec, appOptions{AllowGuests: true})
 		if err != nil {
 			return nil, err
 		}
@@ -41,32 +45,48 @@ func startChatApp(t *testing.T) *asynctest.Server {
 	})
 }
 
-// The home page names the server and its version, and links a stylesheet
-// by a versioned URL that is served as immutable.
-func TestHomePageLinksAVersionedStylesheet(t *testing.T) {
+// The room list is the home page: it lists the lobby and links a
+// stylesheet and a script module by versioned URLs served as immutable.
+func TestRoomListLinksVersionedAssets(t *testing.T) {
 	s := startChatApp(t)
 	home := s.Get("/")
-	if home.Status != 200 || !strings.Contains(home.Body, "Chat on one event loop") || !strings.Contains(home.Body, "<dd>"+testVersion+"</dd>") {
+	if home.Status != 200 || !strings.Contains(home.Body, `data-room="lobby"`) {
 		t.Fatalf("home page: %d\n%s", home.Status, home.Body)
 	}
-	css := regexp.MustCompile(`href="(/static/css/app\.css\?v=[0-9a-f]+)"`).FindStringSubmatch(home.Body)
-	if css == nil {
-		t.Fatalf("home page links no versioned stylesheet:\n%s", home.Body)
-	}
-	sheet := s.Get(css[1])
-	if sheet.Status != 200 || !strings.Contains(sheet.Header.Get("Cache-Control"), "immutable") || sheet.Body == "" {
-		t.Fatalf("stylesheet %s: %d %v, %d bytes", css[1], sheet.Status, sheet.Header, len(sheet.Body))
+	for _, pattern := range []string{
+		`<link rel="stylesheet" href="(/static/css/app\.css\?v=[0-9a-f]+)"`,
+		`<script type="module" src="(/static/js/app\.js\?v=[0-9a-f]+)"`,
+	} {
+		link := regexp.MustCompile(pattern).FindStringSubmatch(home.Body)
+		if link == nil {
+			t.Errorf("home page has no %s:\n%s", pattern, home.Body)
+			continue
+		}
+		asset := s.Get(link[1])
+		if asset.Status != 200 || !strings.Contains(asset.Header.Get("Cache-Control"), "immutable") || asset.Body == "" {
+			t.Errorf("%s: %d %v, %d bytes", link[1], asset.Status, asset.Header, len(asset.Body))
+		}
 	}
 }
 
-// The home page counts the loop's open connections: another client's
-// idle connection and the one asking.
-func TestHomePageCountsOpenConnections(t *testing.T) {
+// Every response carries the security headers: pages, API answers,
+// static files and errors.
+func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 	s := startChatApp(t)
-	s.DialRaw()
-	s.WaitFor(func() bool { return s.Loop.OpenConns() == 1 }, "the loop holds the raw connection")
-	if home := s.Get("/"); !regexp.MustCompile(`Open connections</dt>\s*<dd>2</dd>`).MatchString(home.Body) {
-		t.Fatalf("home page with two connections open:\n%s", home.Body)
+	for _, path := range []string{"/", "/guest", "/api/rooms", "/api/me", "/no/such/page", "/rooms/lobby", "/static/css/app.css"} {
+		r := s.Get(path)
+		csp := r.Header.Get("Content-Security-Policy")
+		for _, want := range []string{"script-src 'self'", "frame-ancestors 'none'", "default-src 'self'"} {
+			if !strings.Contains(csp, want) {
+				t.Errorf("GET %s (%d): CSP %q lacks %q", path, r.Status, csp, want)
+			}
+		}
+		if strings.Contains(csp, "unsafe-inline") {
+			t.Errorf("GET %s: CSP allows inline code: %q", path, csp)
+		}
+		if r.Header.Get("X-Content-Type-Options") != "nosniff" || r.Header.Get("Referrer-Policy") == "" || r.Header.Get("X-Frame-Options") != "DENY" {
+			t.Errorf("GET %s: headers %v", path, r.Header)
+		}
 	}
 }
 

@@ -80,7 +80,7 @@ func run(args []string) error {
 	if cfg.AccessLog {
 		accessLog = logger
 	}
-	app, err := newApp(loop, st, secrets, appOptions{Version: version, AccessLog: accessLog, AllowGuests: cfg.AllowGuests})
+	app, err := newApp(loop, st, secrets, appOptions{AccessLog: accessLog, AllowGuests: cfg.AllowGuests})
 	if err != nil {
 		return err
 	}

@@ -76,7 +76,7 @@ func TestMain(m *testing.M) {
 func TestFirstStartCreatesAdminAndSecretsOnce(t *testing.T) {
 	dataDir := filepath.Join(t.TempDir(), "data")
 	first := startChat(t, dataDir)
-	if home := first.Get("/"); home.Status != 200 || !strings.Contains(home.Body, "Chat on one event loop") {
+	if home := first.Get("/"); home.Status != 200 || !strings.Contains(home.Body, `data-room="lobby"`) {
 		t.Fatalf("home page: %d\n%s", home.Status, home.Body)
 	}
 	out := first.stop(t)

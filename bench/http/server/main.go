@@ -5,7 +5,7 @@
 //	-impl nethttp  the standard library's net/http
 //
 // Both answer GET /hello with "Hello, world" (text/plain) and GET /page
-// with the chat's templ front page (views.Home), the loop through the whole
+// with the chat's templ front page (views.RoomList, three rooms), the loop through the whole
 // web layer (web.Application: routing, handler lifecycle, Render).
 package main
 
@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"time"
 
 	"chat/framework/httpserver"
 	"chat/framework/ioloop"
@@ -49,10 +50,14 @@ func main() {
 func announce(a net.Addr) { fmt.Printf("listening %s pid %d\n", a, os.Getpid()) }
 
 // pageData is what both servers render at /page.
-var pageData = views.HomeData{
-	Page:            views.Page{Title: "Tornado Chat", Stylesheet: "/static/css/app.css?v=0123456789abcdef"},
-	OpenConnections: 64,
-	Version:         "bench",
+var pageData = views.RoomListData{
+	Page: views.Page{Title: "Rooms · Tornado Chat", Stylesheet: "/static/css/app.css?v=0123456789abcdef",
+		Script: "/static/js/app.js?v=0123456789abcdef", Kind: "rooms"},
+	Rooms: []views.RoomSummary{
+		{Name: "lobby", Title: "Lobby", Topic: "Say hello", Online: 64, LastActivity: time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)},
+		{Name: "go", Title: "Go", Topic: "Event loops & goroutines", Online: 12},
+		{Name: "tornado", Title: "Tornado", Topic: "IOLoop, IOStream, web", Online: 3, Locked: true},
+	},
 }
 
 func runLoop(addr string) {
@@ -64,7 +69,7 @@ func runLoop(addr string) {
 		Loop:        l,
 		DisableXSRF: true,
 		Routes: []web.Spec{
-			{Pattern: "/page", New: web.Func(func(c *web.Context) { c.Render(views.Home(pageData)) })},
+			{Pattern: "/page", New: web.Func(func(c *web.Context) { c.Render(views.RoomList(pageData)) })},
 		},
 	})
 	if err != nil {
@@ -113,7 +118,7 @@ func runNetHTTP(addr string) {
 	})
 	mux.HandleFunc("GET /page", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		if err := views.Home(pageData).Render(r.Context(), w); err != nil {
+		if err := views.RoomList(pageData).Render(r.Context(), w); err != nil {
 			http.Error(w, err.Error(), 500)
 		}
 	})
