@@ -148,10 +148,10 @@ func TestRestartMidConversation(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := startServer(t)
 			ada := newBrowser(t, srv, "ada")
-			ada.signUp("ada")
+			ada.joinAsGuest("ada")
 			ada.openRoom("lobby")
 			bob := newBrowser(t, srv, "bob", tc.bobOpts...)
-			bob.signUp("bob")
+			bob.joinAsGuest("bob")
 			bob.openRoom("lobby")
 
 			sent := chatBothWays(t, ada, bob, "before")
@@ -177,10 +177,10 @@ func TestRestartMidConversation(t *testing.T) {
 func TestOfflineSend(t *testing.T) {
 	srv := startServer(t)
 	ada := newBrowser(t, srv, "ada")
-	ada.signUp("ada")
+	ada.joinAsGuest("ada")
 	ada.openRoom("lobby")
 	bob := newBrowser(t, srv, "bob")
-	bob.signUp("bob")
+	bob.joinAsGuest("bob")
 	bob.openRoom("lobby")
 	sent := chatBothWays(t, ada, bob, "online")
 
@@ -345,10 +345,10 @@ func checkInert(t *testing.T, b *browser, how, title, topic string) {
 func TestEditAndDelete(t *testing.T) {
 	srv := startServer(t)
 	ada := newBrowser(t, srv, "ada")
-	ada.signUp("ada")
+	ada.joinAsGuest("ada")
 	ada.openRoom("lobby")
 	bob := newBrowser(t, srv, "bob")
-	bob.signUp("bob")
+	bob.joinAsGuest("bob")
 	bob.openRoom("lobby")
 
 	const before, after = "this has a typo: teh", "this has no typo: the"
@@ -369,8 +369,9 @@ func TestEditAndDelete(t *testing.T) {
 	ada.do("edit the message",
 		chromedp.Click(css(li+" .edit")),
 		chromedp.WaitVisible(css(li+" textarea.edit-input")),
-		chromedp.SetValue(css(li+" textarea.edit-input"), ""),
-		chromedp.SendKeys(css(li+" textarea.edit-input"), after+"\r"),
+		clearField(li+" textarea.edit-input"),
+		chromedp.SendKeys(css(li+" textarea.edit-input"), after),
+		pressEnter(),
 	)
 	for _, p := range []*browser{bob, ada} {
 		p.waitJS("the edit", `(() => { const li = document.querySelector('`+li+`'); return !!li && li.querySelector('.body').textContent.trim() === `+js(after)+` && !!li.querySelector('.edited') && !li.querySelector('.edit-input'); })()`)
@@ -395,11 +396,12 @@ func TestEditAndDelete(t *testing.T) {
 func TestNarrowScreen(t *testing.T) {
 	srv := startServer(t)
 	ada := newBrowser(t, srv, "ada", withViewport(360, 740))
-	ada.signUp("ada")
+	ada.joinAsGuest("ada")
 	fits := func(where string) {
 		t.Helper()
 		if w := eval[int](ada, "scrollWidth", `document.documentElement.scrollWidth`); w > 360 {
-			t.Errorf("%s: document.documentElement.scrollWidth = %d at a 360 px viewport", where, w)
+			wide := eval[[]string](ada, "what is too wide", `[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > innerWidth + 1).slice(-8).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className ? '.' + String(e.className).split(' ').join('.') : '') + ' right=' + Math.round(e.getBoundingClientRect().right))`)
+			t.Errorf("%s: document.documentElement.scrollWidth = %d at a 360 px viewport; too wide: %v", where, w, wide)
 		}
 	}
 	fits("room list")

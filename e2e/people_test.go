@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"strings"
 
+	"context"
 	"github.com/chromedp/chromedp"
-	"github.com/chromedp/chromedp/kb"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
 )
 
 // The steps a person takes, written against the DOM of the contract: form
@@ -97,7 +100,7 @@ func (b *browser) typeMessage(body string) {
 	b.t.Helper()
 	b.do("type "+body,
 		chromedp.WaitVisible(css("#composer-input")),
-		chromedp.SetValue(css("#composer-input"), ""),
+		clearField("#composer-input"),
 		chromedp.SendKeys(css("#composer-input"), body),
 	)
 }
@@ -114,7 +117,7 @@ func (b *browser) send(body string) {
 func (b *browser) sendWithEnter(body string) {
 	b.t.Helper()
 	b.typeMessage(body)
-	b.do("press Enter to send "+body, chromedp.SendKeys(css("#composer-input"), kb.Enter))
+	b.do("press Enter to send "+body, chromedp.Focus(css("#composer-input")), pressEnter())
 	b.waitJS("the composer to empty after Enter", `document.querySelector('#composer-input').value === ''`)
 }
 
@@ -161,4 +164,28 @@ func (b *browser) hover(selector string) {
 	type point struct{ X, Y float64 }
 	p := eval[point](b, "find "+selector, `(() => { const e = document.querySelector(`+js(selector)+`); e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect(); return {X: r.left + r.width / 2, Y: r.top + r.height / 2}; })()`)
 	b.do("hover "+selector, chromedp.MouseEvent(chromedp.MouseMoved, p.X, p.Y))
+}
+
+// clearField empties a text field (chromedp.SetValue does not take a
+// textarea) and tells the page, as typing would.
+func clearField(selector string) chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](`(() => { const e = document.querySelector(` + js(selector) + `); e.value = ''; e.dispatchEvent(new Event('input', {bubbles: true})); })()`)
+}
+
+// pressEnter presses and releases Enter in the focused element, without
+// the char event chromedp.SendKeys adds: a page that handles Enter on
+// keydown and cancels it gets no newline, as with a real keyboard.
+func pressEnter() chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		for _, typ := range []input.DispatchKeyEventType{input.DispatchKeyEventTypeRawKeyDown, input.DispatchKeyEventTypeKeyUp} {
+			_, err := cdp.Call(ctx, t, input.DispatchKeyEvent, input.DispatchKeyEventParams{
+				Type: typ, Key: "Enter", Code: "Enter",
+				WindowsVirtualKeyCode: 13, NativeVirtualKeyCode: 13,
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
