@@ -115,10 +115,10 @@ func TestChatWithoutWebSocket(t *testing.T) {
 	ada.signUp("ada")
 	ada.openRoom("lobby")
 	gwen := newBrowser(t, srv, "gwen", withoutWebSocket())
+	gwen.joinAsGuest("gwen")
 	if !eval[bool](gwen, "WebSocket blocked", `(() => { try { new WebSocket('ws://127.0.0.1:1/'); return false; } catch (e) { return true; } })()`) {
 		t.Fatal("the blocking script did not take: new WebSocket works")
 	}
-	gwen.joinAsGuest("gwen")
 	gwen.openRoom("lobby")
 	door := eval[string](gwen, "chatClient.door", `window.chatClient.door`)
 	if door != "sse" && door != "poll" {
