@@ -11,10 +11,16 @@ import (
 	"chat/views"
 )
 
-// Routes are the account routes this package serves: the guest form and
-// sign-in, and /api/me.
+// Routes are the account routes this package serves: sign-in, sign-up
+// and sign-out, the guest form, the account page and its password change,
+// and /api/me (docs/protocol.md, "Sessions and XSRF").
 func (s *Sessions) Routes() []web.Spec {
 	return []web.Spec{
+		{Name: "signin", Pattern: "/signin", New: func() web.Handler { return &signinHandler{s: s} }},
+		{Name: "signup", Pattern: "/signup", New: func() web.Handler { return &signupHandler{s: s} }},
+		{Name: "signout", Pattern: "/signout", New: func() web.Handler { return &signoutHandler{s: s} }},
+		{Name: "account", Pattern: "/account", New: func() web.Handler { return &accountHandler{s: s} }},
+		{Name: "account-password", Pattern: "/account/password", New: func() web.Handler { return &passwordHandler{s: s} }},
 		{Name: "guest", Pattern: "/guest", New: func() web.Handler { return &guestHandler{s: s} }},
 		{Name: "me", Pattern: "/api/me", New: func() web.Handler { return &meHandler{s: s} },
 			RouteSettings: web.RouteSettings{API: true}},
@@ -45,11 +51,27 @@ func (h *guestHandler) Post(c *web.Context) {
 		h.refuse(c, http.StatusBadRequest, "invalid", `A nickname is 1 to 32 letters, digits, "_", "-" or ".".`, name)
 		return
 	}
+	// Each address may make Config.NewUsersPerMinute guests (and
+	// sign-ups) a minute; an attempt that made nobody gives its turn back.
+	addr := clientAddr(c)
+	if wait := h.s.newUsers.take(addr, h.s.now()); wait > 0 {
+		r := throttled("new guests from your address", wait, "name")
+		if wantsJSON(c) {
+			writeRefusalJSON(c, r, nil)
+			return
+		}
+		setRetryAfter(c, r)
+		h.refuse(c, r.status, r.code, r.message, name)
+		return
+	}
 	st := h.s.cfg.Store
 	c.Async()
 	web.Guard(c, ioloop.RunInExecutor(h.s.cfg.Executor, func() (store.User, error) {
 		return st.CreateGuest(ctxBackground, name)
 	})).OnResult(func(su store.User, err error) {
+		if err != nil {
+			h.s.newUsers.refund(addr)
+		}
 		switch {
 		case errors.Is(err, store.ErrNameTaken):
 			h.refuse(c, http.StatusConflict, "name_taken", "That name is taken; pick another.", name)

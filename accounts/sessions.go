@@ -41,6 +41,29 @@ type Config struct {
 	// Layout builds the shell of the pages this package renders (the guest
 	// form). Nil means a bare page.
 	Layout func(c *web.Context, title string) views.Page
+
+	// Passwords runs every bcrypt hash and compare, and nothing else: a
+	// hash at cost 12 holds a core for about a quarter of a second, so it
+	// must neither run on the loop nor queue behind (or in front of) the
+	// store's reads. Required for the password routes (/signin, /signup,
+	// /account/password): without it they answer 500 and log why.
+	// NewPasswordExecutor makes one of the recommended size. Its queue
+	// must be bounded: when it is full, a sign-in is answered 503 "busy"
+	// with Retry-After rather than waiting.
+	Passwords *ioloop.Executor
+	// BcryptCost is the cost of new password hashes (and of the dummy hash
+	// unknown names are compared with). Zero means DefaultBcryptCost;
+	// tests use bcrypt.MinCost.
+	BcryptCost int
+	// Now is the clock of the sign-in throttles and of ban checks at
+	// sign-in; nil means time.Now. Tests inject one to step through the
+	// throttle's delays.
+	Now func() time.Time
+	// NewUsersPerMinute bounds how many guests and sign-ups one client
+	// address may create a minute (DefaultNewUsersPerMinute is the
+	// recommended value). Zero means no bound, for tests and load tools
+	// that create many users from one address.
+	NewUsersPerMinute int
 }
 
 // The defaults of Config.
@@ -57,6 +80,11 @@ type Sessions struct {
 	loading map[int64]*concurrent.Future[*User]
 	claims  map[[sha256.Size]byte]verifiedClaim // cookie values already verified, by digest
 	sweeper *ioloop.PeriodicCallback
+
+	signins  *signinThrottle          // failed password sign-ins, by name and by address
+	newUsers *rateLimiter             // guests and sign-ups created, by address
+	throttle *ioloop.PeriodicCallback // sweeps signins and newUsers
+	dummy    func() []byte            // the hash unknown names are compared with; safe from any goroutine
 }
 
 // verifiedClaim is a session cookie value whose signature was checked,
@@ -99,10 +127,26 @@ func New(cfg Config) *Sessions {
 	if cfg.MaxCached <= 0 {
 		cfg.MaxCached = DefaultMaxCached
 	}
+	if cfg.BcryptCost == 0 {
+		cfg.BcryptCost = DefaultBcryptCost
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	s := &Sessions{cfg: cfg, cache: make(map[int64]*cached), loading: make(map[int64]*concurrent.Future[*User]),
 		claims: make(map[[sha256.Size]byte]verifiedClaim)}
 	s.sweeper = ioloop.NewPeriodicCallback(cfg.Loop, cfg.CacheIdle/2, s.sweep)
 	s.sweeper.Start()
+	s.signins = newSigninThrottle()
+	s.newUsers = newRateLimiter(cfg.NewUsersPerMinute, time.Minute)
+	s.throttle = ioloop.NewPeriodicCallback(cfg.Loop, throttleSweepEvery, func() {
+		now := s.cfg.Now()
+		s.signins.sweep(now)
+		s.newUsers.sweep(now)
+	})
+	s.throttle.Start()
+	s.dummy = dummyHash(cfg.BcryptCost)
+	s.warmDummyHash()
 	return s
 }
 
@@ -296,8 +340,11 @@ func (s *Sessions) dropUnheld(cutoff time.Time) {
 	}
 }
 
-// Close stops the sweep. Loop-only.
-func (s *Sessions) Close() { s.sweeper.Stop() }
+// Close stops the sweeps. Loop-only.
+func (s *Sessions) Close() {
+	s.sweeper.Stop()
+	s.throttle.Stop()
+}
 
 // EnsureXSRFCookie sets the _xsrf cookie on the response when the request
 // has none, so that a program calling the API (not only a page with a

@@ -95,6 +95,33 @@ func (s *Store) BumpSessionVersion(ctx context.Context, userID int64) (int64, er
 	return v, err
 }
 
+// SetPassword replaces a registered user's password hash and raises the
+// session version in the same write transaction, returning the new
+// version: a password change signs out every session issued before it, and
+// no session can see the new hash with the old version. An empty hash is
+// ErrInvalid, and so is a guest (guests have no password); an unknown user
+// is ErrNotFound.
+func (s *Store) SetPassword(ctx context.Context, userID int64, passwordHash []byte) (int64, error) {
+	what := fmt.Sprintf("set password of user %d", userID)
+	if len(passwordHash) == 0 {
+		return 0, fmt.Errorf("%s: %w: empty hash", what, ErrInvalid)
+	}
+	var v int64
+	err := s.writeTx(ctx, what, func(tx *sql.Tx) error {
+		var guest bool
+		if err := notFound(tx.QueryRowContext(ctx, `SELECT guest FROM users WHERE id = ?`, userID).Scan(&guest)); err != nil {
+			return err
+		}
+		if guest {
+			return fmt.Errorf("%w: a guest has no password", ErrInvalid)
+		}
+		return tx.QueryRowContext(ctx,
+			`UPDATE users SET password_hash = ?, session_version = session_version + 1 WHERE id = ? RETURNING session_version`,
+			passwordHash, userID).Scan(&v)
+	})
+	return v, err
+}
+
 // UserByID returns the user with that id, or ErrNotFound.
 func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
 	return s.queryUser(ctx, fmt.Sprintf("user %d", id), `SELECT `+userColumns+` WHERE id = ?`, id)

@@ -57,7 +57,7 @@ start_chat() { # -> url, debug, pid; a fresh data directory each time
   starts=$((starts + 1))
   local data log=$work/chat$starts.err
   data=$(mktemp -d -p "$work")
-  GOMAXPROCS=1 taskset -c 0 "$work/chat" -addr 127.0.0.1:0 -data "$data" -debug-addr 127.0.0.1:0 -access-log=false >"$work/chat$starts.out" 2>"$log" &
+  GOMAXPROCS=1 taskset -c 0 "$work/chat" -addr 127.0.0.1:0 -data "$data" -debug-addr 127.0.0.1:0 -access-log=false -new-users-per-minute 0 >"$work/chat$starts.out" 2>"$log" &
   pid=$!
   started+=("$pid")
   for _ in $(seq 100); do grep -q 'msg="chat: debug listening"' "$log" && grep -q 'msg="chat: listening"' "$log" && break; sleep 0.1; done

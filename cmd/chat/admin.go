@@ -6,15 +6,14 @@ import (
 	"fmt"
 	"io"
 
-	"golang.org/x/crypto/bcrypt"
-
+	"chat/accounts"
 	"chat/store"
 )
 
 // ensureAdmin creates the first administrator when the database has no
 // users yet and prints its credentials once: they are not stored anywhere
-// in clear. It runs at startup, before the loop, so blocking is fine.
-func ensureAdmin(ctx context.Context, st *store.Store, out io.Writer) error {
+// in clear (cost is the bcrypt cost, 0: the default). It runs at startup, before the loop, so blocking is fine.
+func ensureAdmin(ctx context.Context, st *store.Store, cost int, out io.Writer) error {
 	users, err := st.ListUsers(ctx, 0, 1)
 	if err != nil {
 		return fmt.Errorf("look for users: %w", err)
@@ -23,7 +22,7 @@ func ensureAdmin(ctx context.Context, st *store.Store, out io.Writer) error {
 		return nil
 	}
 	password := rand.Text() // 26 characters of base32 from crypto/rand
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	hash, err := accounts.HashPassword("admin", password, cost)
 	if err != nil {
 		return fmt.Errorf("hash admin password: %w", err)
 	}

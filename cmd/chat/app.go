@@ -26,6 +26,11 @@ type chatApp struct {
 type appOptions struct {
 	AccessLog   *slog.Logger
 	AllowGuests bool
+	// NewUsersPerMinute bounds the guests and sign-ups of one address
+	// (accounts.Config.NewUsersPerMinute); 0: no bound.
+	NewUsersPerMinute int
+	// BcryptCost is the cost of password hashes; 0: accounts.DefaultBcryptCost.
+	BcryptCost int
 	// Engine adjusts the delivery engine's configuration (tests shorten
 	// its timeouts); nil keeps the defaults.
 	Engine func(*rooms.Config)
@@ -41,6 +46,10 @@ func newApp(loop *ioloop.Loop, st *store.Store, sec secrets, opts appOptions) (*
 	var sessions *accounts.Sessions
 	sessions = accounts.New(accounts.Config{
 		Loop: loop, Store: st, Executor: reads, AllowGuests: opts.AllowGuests,
+		// bcrypt gets an executor of its own, sized so it never holds
+		// every core (see NewPasswordExecutor).
+		Passwords:  accounts.NewPasswordExecutor(loop),
+		BcryptCost: opts.BcryptCost, NewUsersPerMinute: opts.NewUsersPerMinute,
 		Layout: func(c *web.Context, title string) views.Page {
 			return pages.Layout(c, title, "account", sessions.CachedUser(c))
 		},

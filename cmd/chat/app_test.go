@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"chat/framework/asynctest"
 	"chat/framework/ioloop"
 	"chat/framework/web"
@@ -26,7 +28,7 @@ func startChatApp(t *testing.T) *asynctest.Server {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { st.Close() })
-	if err := ensureAdmin(context.Background(), st, io.Discard); err != nil {
+	if err := ensureAdmin(context.Background(), st, bcrypt.MinCost, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if err := ensureLobby(context.Background(), st); err != nil {
@@ -37,7 +39,7 @@ func startChatApp(t *testing.T) *asynctest.Server {
 		t.Fatal(err)
 	}
 	return asynctest.StartAppFunc(t, nil, func(loop *ioloop.Loop) (*web.Application, error) {
-		a, err := newApp(loop, st, sec, appOptions{AllowGuests: true})
+		a, err := newApp(loop, st, sec, appOptions{AllowGuests: true, BcryptCost: bcrypt.MinCost})
 		if err != nil {
 			return nil, err
 		}

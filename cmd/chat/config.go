@@ -6,6 +6,8 @@ import (
 	"os"
 	"strconv"
 	"time"
+
+	"chat/accounts"
 )
 
 // config is everything the chat server can be told, from flags first and
@@ -18,6 +20,7 @@ type config struct {
 	MaxConnections int           // open connections at once
 	AccessLog      bool          // one log line per request
 	AllowGuests    bool          // guest sign-in with a nickname
+	NewUsersPerMin int           // guests and sign-ups one address may create a minute; 0: no bound
 	DebugAddr      string        // where /stats listens; empty: nowhere
 	ShutdownGrace  time.Duration // how long a graceful stop may take
 	CPUProfile     string        // write a CPU profile here until the server stops
@@ -32,6 +35,7 @@ func loadConfig(args []string) (config, error) {
 	fs.IntVar(&c.MaxConnections, "max-conns", envInt("CHAT_MAX_CONNS", 16000), "most open connections (env CHAT_MAX_CONNS)")
 	fs.BoolVar(&c.AccessLog, "access-log", envBool("CHAT_ACCESS_LOG", true), "log every request (env CHAT_ACCESS_LOG)")
 	fs.BoolVar(&c.AllowGuests, "guests", envBool("CHAT_GUESTS", true), "allow guest sign-in with a nickname (env CHAT_GUESTS)")
+	fs.IntVar(&c.NewUsersPerMin, "new-users-per-minute", envInt("CHAT_NEW_USERS_PER_MINUTE", accounts.DefaultNewUsersPerMinute), "guests and sign-ups one client address may create a minute, 0 for no bound (load tests) (env CHAT_NEW_USERS_PER_MINUTE)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", envOr("CHAT_DEBUG_ADDR", ""), "serve /stats (loop, store, rooms) on this separate address, e.g. 127.0.0.1:6060 (env CHAT_DEBUG_ADDR)")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile to this file until the server stops (for go tool pprof)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", envDuration("CHAT_SHUTDOWN_GRACE", 10*time.Second), "how long a graceful stop may take (env CHAT_SHUTDOWN_GRACE)")
