@@ -487,3 +487,17 @@ func TestSignout(t *testing.T) {
 		t.Fatal("cannot sign in again")
 	}
 }
+
+// Without Config.Passwords the password routes cannot run: 500, and the
+// guest form still works.
+func TestNoPasswordExecutor(t *testing.T) {
+	gs := startGuests(t, true)
+	b := gs.browser()
+	for _, path := range []string{"/signin", "/signup"} {
+		form := url.Values{"name": {"owner"}, "password": {"a long enough password"}, "_xsrf": {b.xsrf()}}
+		if r := b.client.Fetch("POST", path, form.Encode(), "Content-Type: application/x-www-form-urlencoded"); r.Status != http.StatusInternalServerError {
+			t.Fatalf("%s: %d %s", path, r.Status, r.Body)
+		}
+	}
+	b.guest("ada")
+}
