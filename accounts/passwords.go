@@ -111,7 +111,7 @@ func (s *Sessions) warmDummyHash() {
 	s.cfg.Loop.AddCallback(func() {
 		// A full queue is no harm: the first sign-in makes it then.
 		ioloop.RunInExecutor(s.cfg.Passwords, func() (struct{}, error) {
-			dummy()
+			lowPriority(func() { dummy() })
 			return struct{}{}, nil
 		})
 	})
@@ -126,24 +126,27 @@ func (s *Sessions) checkPassword(hash []byte, password string) *concurrent.Futur
 		return concurrent.Failed[bool](errNoPasswordExecutor)
 	}
 	dummy := s.dummy
-	return ioloop.RunInExecutor(s.cfg.Passwords, func() (bool, error) {
-		// A password bcrypt could not have hashed never matches, but is
-		// still compared (its first 72 bytes), to take the usual time.
-		tooLong := len(password) > MaxPasswordBytes
-		if tooLong {
-			password = password[:MaxPasswordBytes]
-		}
-		if len(hash) == 0 {
-			bcrypt.CompareHashAndPassword(dummy(), []byte(password))
-			return false, nil
-		}
-		if _, err := bcrypt.Cost(hash); err != nil {
-			// Not a bcrypt hash (a row made by hand): no match, same time.
-			bcrypt.CompareHashAndPassword(dummy(), []byte(password))
-			return false, nil
-		}
-		return bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil && !tooLong, nil
+	return ioloop.RunInExecutor(s.cfg.Passwords, func() (match bool, _ error) {
+		lowPriority(func() { match = comparePassword(hash, password, dummy) })
+		return match, nil
 	})
+}
+
+// comparePassword reports whether password matches hash, taking as long
+// when it cannot: a password bcrypt could not have hashed never matches
+// but is still compared (its first 72 bytes), and a missing or unreadable
+// hash (an unknown name, a guest, a row made by hand) is replaced by the
+// dummy hash. It blocks for the whole bcrypt run.
+func comparePassword(hash []byte, password string, dummy func() []byte) bool {
+	tooLong := len(password) > MaxPasswordBytes
+	if tooLong {
+		password = password[:MaxPasswordBytes]
+	}
+	if _, err := bcrypt.Cost(hash); len(hash) == 0 || err != nil {
+		bcrypt.CompareHashAndPassword(dummy(), []byte(password))
+		return false
+	}
+	return bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil && !tooLong
 }
 
 // hashPassword hashes password at the configured cost on the password
@@ -153,7 +156,8 @@ func (s *Sessions) hashPassword(password string) *concurrent.Future[[]byte] {
 		return concurrent.Failed[[]byte](errNoPasswordExecutor)
 	}
 	cost := s.cfg.BcryptCost
-	return ioloop.RunInExecutor(s.cfg.Passwords, func() ([]byte, error) {
-		return bcrypt.GenerateFromPassword([]byte(password), cost)
+	return ioloop.RunInExecutor(s.cfg.Passwords, func() (hash []byte, err error) {
+		lowPriority(func() { hash, err = bcrypt.GenerateFromPassword([]byte(password), cost) })
+		return hash, err
 	})
 }
