@@ -14,7 +14,8 @@ import (
 // each message once, with its latest text (an edit replaces the body and
 // marks it edited), deleted messages gone, and room changes told in words.
 // An edit or delete of a message older than the events is ignored: that
-// message is not shown. me is the reader, for Own and Mention.
+// message is not shown. me is the reader, for Own and Mention (a
+// mention of the reader in someone else's message, as the client marks it).
 func Timeline(events []*rooms.Event, me views.PageUser) []views.RoomItem {
 	items := make([]views.RoomItem, 0, len(events))
 	byMsg := make(map[int64]int, len(events)) // message id → index in items
@@ -29,12 +30,12 @@ func Timeline(events []*rooms.Event, me views.PageUser) []views.RoomItem {
 			items = append(items, views.RoomItem{
 				Kind: views.ItemMessage, EventID: ev.ID, Msg: ev.MessageID,
 				Author: ev.UserName, Guest: ev.UserGuest, Body: ev.Body, At: ev.CreatedAt,
-				Own: ev.UserID == me.ID, Mention: views.Mentions(ev.Body, me.Name),
+				Own: ev.UserID == me.ID, Mention: ev.UserID != me.ID && views.Mentions(ev.Body, me.Name),
 			})
 		case store.EventEdit:
 			if i, ok := byMsg[ev.MessageID]; ok && ev.Body != "" {
 				items[i].Body, items[i].Edited = ev.Body, true
-				items[i].Mention = views.Mentions(ev.Body, me.Name)
+				items[i].Mention = !items[i].Own && views.Mentions(ev.Body, me.Name)
 			}
 		case store.EventDelete:
 			if i, ok := byMsg[ev.MessageID]; ok {
@@ -63,8 +64,9 @@ func Timeline(events []*rooms.Event, me views.PageUser) []views.RoomItem {
 
 // DescribeChanges tells a room event's changes (its JSON data, e.g.
 // {"locked":true,"topic":"x"}) in words, as the notice after the actor's
-// name: "locked the room; changed the topic to “x”". The browser client
-// words them the same way (static/js).
+// name: "set the topic to “x” and locked the room". The browser client
+// words live notices the same way (noticeText in static/js/timeline.js):
+// change one, change the other.
 func DescribeChanges(data string) string {
 	var changes struct {
 		Title    *string `json:"title"`
@@ -78,30 +80,33 @@ func DescribeChanges(data string) string {
 	}
 	var parts []string
 	if changes.Title != nil {
-		parts = append(parts, fmt.Sprintf("renamed the room “%s”", *changes.Title))
+		parts = append(parts, fmt.Sprintf("renamed the room to “%s”", *changes.Title))
 	}
 	if changes.Topic != nil {
 		if *changes.Topic == "" {
 			parts = append(parts, "cleared the topic")
 		} else {
-			parts = append(parts, fmt.Sprintf("changed the topic to “%s”", *changes.Topic))
+			parts = append(parts, fmt.Sprintf("set the topic to “%s”", *changes.Topic))
 		}
 	}
 	if changes.Locked != nil {
 		parts = append(parts, map[bool]string{true: "locked the room", false: "unlocked the room"}[*changes.Locked])
 	}
 	if changes.Archived != nil {
-		parts = append(parts, map[bool]string{true: "archived the room", false: "brought the room back from the archive"}[*changes.Archived])
+		parts = append(parts, map[bool]string{true: "archived the room", false: "unarchived the room"}[*changes.Archived])
 	}
 	if changes.SlowMode != nil {
-		if *changes.SlowMode == 0 {
-			parts = append(parts, "turned slow mode off")
+		if *changes.SlowMode > 0 {
+			parts = append(parts, fmt.Sprintf("set slow mode to %d s", *changes.SlowMode))
 		} else {
-			parts = append(parts, fmt.Sprintf("set slow mode to one message every %d s", *changes.SlowMode))
+			parts = append(parts, "turned slow mode off")
 		}
 	}
-	if len(parts) == 0 {
+	switch len(parts) {
+	case 0:
 		return "changed the room"
+	case 1:
+		return parts[0]
 	}
-	return strings.Join(parts, "; ")
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"strings"
 
 	"chat/accounts"
 	"chat/store"
@@ -51,5 +52,34 @@ func ensureLobby(ctx context.Context, st *store.Store) error {
 	if err != nil {
 		return fmt.Errorf("create the lobby: %w", err)
 	}
+	return nil
+}
+
+// setRole gives the user named in spec ("name=role", role one of user,
+// moderator, admin) that role, recorded in the audit log as done by the
+// first administrator, and reports it on out. It is the command line's
+// way to make a moderator before the admin dashboard exists to do it;
+// a server already running sees the new role at the user's next sign-in
+// or after a restart (it caches users).
+func setRole(ctx context.Context, st *store.Store, spec string, out io.Writer) error {
+	name, role, ok := strings.Cut(spec, "=")
+	if !ok || name == "" {
+		return fmt.Errorf("-set-role %q: want name=role, role one of user, moderator, admin", spec)
+	}
+	user, err := st.UserByName(ctx, name)
+	if err != nil {
+		return fmt.Errorf("-set-role: find %q: %w", name, err)
+	}
+	if user.Guest {
+		return fmt.Errorf("-set-role: %q is a guest; only registered users take roles", name)
+	}
+	admin, err := st.UserByName(ctx, "admin")
+	if err != nil {
+		return fmt.Errorf("-set-role: find the administrator: %w", err)
+	}
+	if err := st.SetRole(ctx, admin.ID, user.ID, store.Role(role)); err != nil {
+		return fmt.Errorf("-set-role %s: %w", spec, err)
+	}
+	fmt.Fprintf(out, "chat: %s is now %s\n", user.Name, role)
 	return nil
 }

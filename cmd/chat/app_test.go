@@ -98,3 +98,49 @@ func TestUnknownPathIsNotFound(t *testing.T) {
 		t.Fatalf("GET /no/such/page: %d", r.Status)
 	}
 }
+
+// -set-role gives a registered user a role and refuses what it cannot do.
+func TestSetRole(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Config{Path: filepath.Join(t.TempDir(), "chat.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := ensureAdmin(ctx, st, bcrypt.MinCost, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateUser(ctx, "ada", []byte("hash"), store.RoleUser); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateGuest(ctx, "visitor"); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		spec     string
+		wantErr  string
+		wantRole store.Role
+	}{
+		{"ada=moderator", "", store.RoleModerator},
+		{"ADA=user", "", store.RoleUser},
+		{"ada", "want name=role", ""},
+		{"=moderator", "want name=role", ""},
+		{"nobody=moderator", "find \"nobody\"", ""},
+		{"visitor=moderator", "is a guest", ""},
+		{"ada=emperor", "ada=emperor", ""},
+	}
+	for _, c := range cases {
+		var out strings.Builder
+		err := setRole(ctx, st, c.spec, &out)
+		if c.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+				t.Errorf("setRole(%q) = %v; want an error with %q", c.spec, err, c.wantErr)
+			}
+			continue
+		}
+		u, _ := st.UserByName(ctx, "ada")
+		if err != nil || u.Role != c.wantRole || !strings.Contains(out.String(), "now "+string(c.wantRole)) {
+			t.Errorf("setRole(%q) = %v, role %q, said %q; want role %q", c.spec, err, u.Role, out.String(), c.wantRole)
+		}
+	}
+}

@@ -24,6 +24,7 @@ type config struct {
 	DebugAddr      string        // where /stats listens; empty: nowhere
 	ShutdownGrace  time.Duration // how long a graceful stop may take
 	CPUProfile     string        // write a CPU profile here until the server stops
+	SetRole        string        // "name=role": change a user's role and exit
 }
 
 func loadConfig(args []string) (config, error) {
@@ -38,6 +39,7 @@ func loadConfig(args []string) (config, error) {
 	fs.IntVar(&c.NewUsersPerMin, "new-users-per-minute", envInt("CHAT_NEW_USERS_PER_MINUTE", accounts.DefaultNewUsersPerMinute), "guests and sign-ups one client address may create a minute, 0 for no bound (load tests) (env CHAT_NEW_USERS_PER_MINUTE)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", envOr("CHAT_DEBUG_ADDR", ""), "serve /stats (loop, store, rooms) on this separate address, e.g. 127.0.0.1:6060 (env CHAT_DEBUG_ADDR)")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile to this file until the server stops (for go tool pprof)")
+	fs.StringVar(&c.SetRole, "set-role", "", "give a registered user a role and exit, e.g. -set-role ada=moderator (user, moderator or admin)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", envDuration("CHAT_SHUTDOWN_GRACE", 10*time.Second), "how long a graceful stop may take (env CHAT_SHUTDOWN_GRACE)")
 	if err := fs.Parse(args); err != nil {
 		return c, err

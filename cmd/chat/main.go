@@ -71,6 +71,9 @@ func run(args []string) error {
 	if err := ensureLobby(ctx, st); err != nil {
 		return err
 	}
+	if cfg.SetRole != "" {
+		return setRole(ctx, st, cfg.SetRole, os.Stdout)
+	}
 	loop, err := ioloop.New(ioloop.Options{Logger: logger})
 	if err != nil {
 		return err

@@ -44,9 +44,16 @@ export class Timeline {
     this.later = new Map();
     this.seen = new Set();
     for (const li of list.querySelectorAll('[data-id]')) this.seen.add(Number(li.dataset.id));
-    if (hint) {
-      hint.addEventListener('click', () => this.toBottom());
-      scroller.addEventListener('scroll', () => { if (this.atBottom()) hint.hidden = true; }, { passive: true });
+    // stuck: the reader is at the bottom, where a resize (a rotated phone,
+    // an opened keyboard) keeps them.
+    this.stuck = true;
+    scroller.addEventListener('scroll', () => {
+      this.stuck = this.atBottom();
+      if (this.stuck && hint) hint.hidden = true;
+    }, { passive: true });
+    if (hint) hint.addEventListener('click', () => this.toBottom());
+    if ('ResizeObserver' in window) {
+      new ResizeObserver(() => { if (this.stuck) this.scroller.scrollTop = this.scroller.scrollHeight; }).observe(scroller);
     }
   }
 
@@ -57,6 +64,7 @@ export class Timeline {
 
   toBottom() {
     this.scroller.scrollTop = this.scroller.scrollHeight;
+    this.stuck = true;
     if (this.hint) this.hint.hidden = true;
   }
 

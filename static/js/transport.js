@@ -37,6 +37,17 @@ export function backoffDelay(attempt) {
   return Math.round(base / 2 + Math.random() * (base / 2));
 }
 
+// serverAnswers reports whether the server answers HTTP at all (any
+// status will do).
+async function serverAnswers() {
+  try {
+    await fetch('/api/me', { method: 'GET', cache: 'no-store', credentials: 'same-origin' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export class Transport {
   // room: the room's name; cursor(): the last durable id applied;
   // on: { hello(h), event(ev), reset(lastId), ack(a), error(e),
@@ -146,10 +157,25 @@ export class Transport {
     if (info.unavailable) {
       this.openFails = OPEN_FAILS_TO_FALL_BACK;
     } else if (lived < 0) {
-      this.openFails++;
+      // A door that did not open counts against it only when the server
+      // answers plain HTTP: when nothing answers (a restart, the network
+      // gone), every door would fail alike and falling back is no help.
+      this.setState('reconnecting', 'Reconnecting…');
+      serverAnswers().then((answers) => {
+        if (this.stopped || this.conn) return;
+        if (answers) this.openFails++;
+        this.retry();
+      });
+      return;
     } else if (lived < HEALTHY_MS) {
       this.deaths++;
     }
+    this.retry();
+  }
+
+  // retry falls back to the next door when this one has failed enough,
+  // else comes back through it after the backoff.
+  retry() {
     if ((this.openFails >= OPEN_FAILS_TO_FALL_BACK || this.deaths >= DEATHS_TO_FALL_BACK) && this.doorIndex < DOORS.length - 1) {
       this.doorIndex++;
       this.openFails = 0;
