@@ -97,6 +97,9 @@ func screenshot(t *testing.T, b *browser, path string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
 	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1200, 800)); err != nil {
+		b.fail("screenshot viewport", err)
+	}
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		b.fail("screenshot", err)
@@ -400,7 +403,7 @@ func TestNarrowScreen(t *testing.T) {
 	fits := func(where string) {
 		t.Helper()
 		if w := eval[int](ada, "scrollWidth", `document.documentElement.scrollWidth`); w > 360 {
-			wide := eval[[]string](ada, "what is too wide", `[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > innerWidth + 1).slice(-8).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className ? '.' + String(e.className).split(' ').join('.') : '') + ' right=' + Math.round(e.getBoundingClientRect().right))`)
+			wide := eval[[]string](ada, "what is too wide", `[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > innerWidth + 1 || (e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === 'visible')).slice(-8).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className ? '.' + String(e.className).split(' ').join('.') : '') + ' right=' + Math.round(e.getBoundingClientRect().right))`)
 			t.Errorf("%s: document.documentElement.scrollWidth = %d at a 360 px viewport; too wide: %v", where, w, wide)
 		}
 	}

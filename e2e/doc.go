@@ -27,7 +27,12 @@
 // # Running
 //
 //	go test ./e2e/
-//	go test -race ./e2e/   # the server under test is then built with -race too
+//	E2E_RACE=1 go test ./e2e/   # the server under test built with -race
+//
+// The server is built without the race detector unless E2E_RACE=1, also
+// under go test -race: its bcrypt then takes seconds a sign-up, slow for
+// CI. Its races are for the in-process tests of its packages, which run
+// with -race; a race the server reports under E2E_RACE=1 fails the test.
 //
 // TestMain builds the server once into a temporary directory. Each person
 // is a browser of their own (own profile, cookies and sessionStorage). The
