@@ -38,13 +38,14 @@ func (p *Pages) Routes() []web.Spec {
 	}
 }
 
-// Layout fills in the shell every page shares: the versioned stylesheet
-// and script, who is signed in (u, nil: nobody) and the sign-out form's
+// Layout fills in the shell every page shares: the versioned stylesheet,
+// script and icon, who is signed in (u, nil: nobody) and the sign-out form's
 // XSRF field.
 func Layout(c *web.Context, title, kind string, u *accounts.User) views.Page {
 	css, _ := c.App().StaticURL("css/app.css")
 	js, _ := c.App().StaticURL("js/app.js")
-	page := views.Page{Title: title, Stylesheet: css, Script: js, Kind: kind}
+	icon, _ := c.App().StaticURL("img/icon.svg")
+	page := views.Page{Title: title, Stylesheet: css, Script: js, Icon: icon, Kind: kind}
 	if u != nil {
 		page.User = pageUser(u)
 		page.XSRFForm = c.XSRFFormHTML()

@@ -48,7 +48,7 @@ func startChatApp(t *testing.T) *asynctest.Server {
 }
 
 // The room list is the home page: it lists the lobby and links a
-// stylesheet and a script module by versioned URLs served as immutable.
+// stylesheet, a script module and an icon by versioned URLs served as immutable.
 func TestRoomListLinksVersionedAssets(t *testing.T) {
 	s := startChatApp(t)
 	home := s.Get("/")
@@ -58,6 +58,7 @@ func TestRoomListLinksVersionedAssets(t *testing.T) {
 	for _, pattern := range []string{
 		`<link rel="stylesheet" href="(/static/css/app\.css\?v=[0-9a-f]+)"`,
 		`<script type="module" src="(/static/js/app\.js\?v=[0-9a-f]+)"`,
+		`<link rel="icon" type="image/svg\+xml" href="(/static/img/icon\.svg\?v=[0-9a-f]+)"`,
 	} {
 		link := regexp.MustCompile(pattern).FindStringSubmatch(home.Body)
 		if link == nil {
