@@ -39,11 +39,15 @@ var errNoPasswordExecutor = errors.New("accounts: Config.Passwords is not set, s
 // processors as workers (at least one), so that bcrypt never holds every
 // processor and the loop always finds one free, and a queue of eight jobs
 // a worker, about two seconds of waiting at cost 12; past that, sign-ins
-// are refused with 503 rather than queued. Safe from any goroutine.
+// are refused with 503 rather than queued. It is a background executor:
+// its threads run at a lower priority than the loop's (see
+// ioloop.Loop.NewBackgroundExecutor). Safe from any goroutine.
 func NewPasswordExecutor(loop *ioloop.Loop) *ioloop.Executor {
-	workers := max(1, runtime.GOMAXPROCS(0)/2)
-	return loop.NewExecutor("passwords", workers, 8*workers)
+	return loop.NewBackgroundExecutor("passwords", passwordWorkers(), 8*passwordWorkers())
 }
+
+// passwordWorkers is half the processors, at least one.
+func passwordWorkers() int { return max(1, runtime.GOMAXPROCS(0)/2) }
 
 // HashPassword returns the bcrypt hash of password at cost (zero:
 // DefaultBcryptCost), after checking the password rules (see
@@ -111,7 +115,7 @@ func (s *Sessions) warmDummyHash() {
 	s.cfg.Loop.AddCallback(func() {
 		// A full queue is no harm: the first sign-in makes it then.
 		ioloop.RunInExecutor(s.cfg.Passwords, func() (struct{}, error) {
-			lowPriority(func() { dummy() })
+			dummy()
 			return struct{}{}, nil
 		})
 	})
@@ -126,9 +130,8 @@ func (s *Sessions) checkPassword(hash []byte, password string) *concurrent.Futur
 		return concurrent.Failed[bool](errNoPasswordExecutor)
 	}
 	dummy := s.dummy
-	return ioloop.RunInExecutor(s.cfg.Passwords, func() (match bool, _ error) {
-		lowPriority(func() { match = comparePassword(hash, password, dummy) })
-		return match, nil
+	return ioloop.RunInExecutor(s.cfg.Passwords, func() (bool, error) {
+		return comparePassword(hash, password, dummy), nil
 	})
 }
 
@@ -156,8 +159,7 @@ func (s *Sessions) hashPassword(password string) *concurrent.Future[[]byte] {
 		return concurrent.Failed[[]byte](errNoPasswordExecutor)
 	}
 	cost := s.cfg.BcryptCost
-	return ioloop.RunInExecutor(s.cfg.Passwords, func() (hash []byte, err error) {
-		lowPriority(func() { hash, err = bcrypt.GenerateFromPassword([]byte(password), cost) })
-		return hash, err
+	return ioloop.RunInExecutor(s.cfg.Passwords, func() ([]byte, error) {
+		return bcrypt.GenerateFromPassword([]byte(password), cost)
 	})
 }

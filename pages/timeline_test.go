@@ -56,7 +56,11 @@ func TestTimelineFoldsEvents(t *testing.T) {
 			[]*rooms.Event{msg(1, 10, 2, "bob", "hey @ada!"), msg(2, 11, 2, "bob", "no"), edit(3, 11, "@ADA look")},
 			[]views.RoomItem{
 				func() views.RoomItem { i := item(1, 10, "bob", "hey @ada!"); i.Mention = true; return i }(),
-				func() views.RoomItem { i := item(2, 11, "bob", "@ADA look"); i.Mention, i.Edited = true, true; return i }(),
+				func() views.RoomItem {
+					i := item(2, 11, "bob", "@ADA look")
+					i.Mention, i.Edited = true, true
+					return i
+				}(),
 			}},
 		{"the reader's own mention of themselves is not marked",
 			[]*rooms.Event{msg(1, 10, 1, "ada", "@ada note to self")},
