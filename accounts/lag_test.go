@@ -27,8 +27,8 @@ import (
 // shared with other test runs (load average 5 to 9), bcrypt at the usual
 // thread priority measured a p99 of 4.6 to 6.5 ms here; on the niced
 // threads of a background executor (ioloop.Loop.NewBackgroundExecutor),
-// 1.5 to 1.7 ms; at rest, about 1 ms either way. The idle loop's figure is logged
-// beside the result.
+// 1.5 to 1.7 ms; at rest, about 1 ms either way. The idle loop's figure
+// is logged beside the result.
 func TestSigninLoopLag(t *testing.T) {
 	if testing.Short() {
 		t.Skip("timed test: skipped with -short")

@@ -25,18 +25,18 @@ var ErrExecutorClosed = errors.New("ioloop: executor closed")
 // exactly one worker) cannot starve another. Stats is safe from any
 // goroutine; RunInExecutor must be called on the loop goroutine.
 type Executor struct {
-	loop      *Loop
-	name      string
-	workers   int
+	loop    *Loop
+	name    string
+	workers int
 	// background workers run on OS threads of their own at a lower
 	// priority (NewBackgroundExecutor).
 	background bool
-	jobs      chan func()
-	busy      atomic.Int64
-	completed atomic.Uint64
-	rejected  atomic.Uint64
-	closeOnce sync.Once
-	done      sync.WaitGroup
+	jobs       chan func()
+	busy       atomic.Int64
+	completed  atomic.Uint64
+	rejected   atomic.Uint64
+	closeOnce  sync.Once
+	done       sync.WaitGroup
 }
 
 // NewExecutor starts an executor with its own workers and a queue of
