@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"chat/accounts"
 )
 
@@ -21,6 +23,7 @@ type config struct {
 	AccessLog      bool          // one log line per request
 	AllowGuests    bool          // guest sign-in with a nickname
 	NewUsersPerMin int           // guests and sign-ups one address may create a minute; 0: no bound
+	BcryptCost     int           // cost of password hashes; tests lower it
 	DebugAddr      string        // where /stats listens; empty: nowhere
 	ShutdownGrace  time.Duration // how long a graceful stop may take
 	CPUProfile     string        // write a CPU profile here until the server stops
@@ -37,12 +40,16 @@ func loadConfig(args []string) (config, error) {
 	fs.BoolVar(&c.AccessLog, "access-log", envBool("CHAT_ACCESS_LOG", true), "log every request (env CHAT_ACCESS_LOG)")
 	fs.BoolVar(&c.AllowGuests, "guests", envBool("CHAT_GUESTS", true), "allow guest sign-in with a nickname (env CHAT_GUESTS)")
 	fs.IntVar(&c.NewUsersPerMin, "new-users-per-minute", envInt("CHAT_NEW_USERS_PER_MINUTE", accounts.DefaultNewUsersPerMinute), "guests and sign-ups one client address may create a minute, 0 for no bound (load tests) (env CHAT_NEW_USERS_PER_MINUTE)")
+	fs.IntVar(&c.BcryptCost, "bcrypt-cost", envInt("CHAT_BCRYPT_COST", accounts.DefaultBcryptCost), "bcrypt cost of password hashes, 4 to 31; lower it only for tests (env CHAT_BCRYPT_COST)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", envOr("CHAT_DEBUG_ADDR", ""), "serve /stats (loop, store, rooms) on this separate address, e.g. 127.0.0.1:6060 (env CHAT_DEBUG_ADDR)")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile to this file until the server stops (for go tool pprof)")
 	fs.StringVar(&c.SetRole, "set-role", "", "give a registered user a role and exit, e.g. -set-role ada=moderator (user, moderator or admin)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", envDuration("CHAT_SHUTDOWN_GRACE", 10*time.Second), "how long a graceful stop may take (env CHAT_SHUTDOWN_GRACE)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	if c.BcryptCost < bcrypt.MinCost || c.BcryptCost > bcrypt.MaxCost {
+		return c, fmt.Errorf("-bcrypt-cost %d: want %d to %d", c.BcryptCost, bcrypt.MinCost, bcrypt.MaxCost)
 	}
 	if port := os.Getenv("PORT"); port != "" {
 		if _, err := strconv.Atoi(port); err != nil {

@@ -65,7 +65,7 @@ func run(args []string) error {
 		return fmt.Errorf("open store: %w", err)
 	}
 	defer st.Close() // last: the writer commits what it acknowledged
-	if err := ensureAdmin(ctx, st, 0, os.Stdout); err != nil {
+	if err := ensureAdmin(ctx, st, cfg.BcryptCost, os.Stdout); err != nil {
 		return err
 	}
 	if err := ensureLobby(ctx, st); err != nil {
@@ -83,7 +83,7 @@ func run(args []string) error {
 	if cfg.AccessLog {
 		accessLog = logger
 	}
-	app, err := newApp(loop, st, secrets, appOptions{AccessLog: accessLog, AllowGuests: cfg.AllowGuests, NewUsersPerMinute: cfg.NewUsersPerMin})
+	app, err := newApp(loop, st, secrets, appOptions{AccessLog: accessLog, AllowGuests: cfg.AllowGuests, NewUsersPerMinute: cfg.NewUsersPerMin, BcryptCost: cfg.BcryptCost})
 	if err != nil {
 		return err
 	}

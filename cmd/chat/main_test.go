@@ -29,7 +29,10 @@ type chatProcess struct {
 // process, on the kit (app_test.go); this is what only the process shows.
 func startChat(t *testing.T, dataDir string) *chatProcess {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-addr", "127.0.0.1:0", "-data", dataDir)
+	// The lowest bcrypt cost: under the race detector a hash at the
+	// default cost takes seconds, and the graceful stop waits for the
+	// password executor's warm-up hash.
+	cmd := exec.Command(os.Args[0], "-addr", "127.0.0.1:0", "-data", dataDir, "-bcrypt-cost", "4")
 	cmd.Env = append(os.Environ(), "CHAT_TEST_RUN=1")
 	stdout, _ := cmd.StdoutPipe()
 	stderr, _ := cmd.StderrPipe()
@@ -106,5 +109,24 @@ func TestPortEnvironmentVariable(t *testing.T) {
 	t.Setenv("PORT", "http")
 	if _, err := loadConfig(nil); err == nil {
 		t.Fatal("PORT=http accepted")
+	}
+}
+
+func TestBcryptCostFlag(t *testing.T) {
+	cases := []struct {
+		args    []string
+		want    int
+		wantErr bool
+	}{
+		{nil, 12, false},
+		{[]string{"-bcrypt-cost", "4"}, 4, false},
+		{[]string{"-bcrypt-cost", "3"}, 0, true},
+		{[]string{"-bcrypt-cost", "32"}, 0, true},
+	}
+	for _, c := range cases {
+		cfg, err := loadConfig(c.args)
+		if (err != nil) != c.wantErr || (!c.wantErr && cfg.BcryptCost != c.want) {
+			t.Errorf("loadConfig(%q): cost %d, %v; want %d, error %v", c.args, cfg.BcryptCost, err, c.want, c.wantErr)
+		}
 	}
 }
