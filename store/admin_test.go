@@ -108,7 +108,6 @@ func userNames(rows []UserRow) []string {
 	return out
 }
 
-
 func TestQueryUsersFiltersAndSorts(t *testing.T) {
 	f := newAdminFixture(t)
 	ctx := context.Background()
