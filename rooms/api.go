@@ -33,7 +33,8 @@ func (e *Engine) Routes() []web.Spec {
 }
 
 // withSession loads the request's user and calls fn with it: 401 without a
-// session, 403 for a banned user.
+// session, 403 for a banned user (even when the ban raised the session
+// version the cookie holds: admin.go).
 func (e *Engine) withSession(c *web.Context, fn func(u *accounts.User)) {
 	accounts.EnsureXSRFCookie(c)
 	c.Async()
@@ -42,7 +43,7 @@ func (e *Engine) withSession(c *web.Context, fn func(u *accounts.User)) {
 		case err != nil:
 			failRequest(c, err)
 		case u == nil:
-			failRequest(c, refuse(http.StatusUnauthorized, "unauthorized", "Sign in first."))
+			e.refuseWithoutSession(c) // 401, or 403 banned for a banned user's stale cookie
 		case u.BannedAt(e.now()):
 			failRequest(c, refuseUntil(http.StatusForbidden, "banned", u.BannedUntil, e.now(), "You are banned: %s", reasonOr(u.BanReason)))
 		default:
