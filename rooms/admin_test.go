@@ -11,6 +11,7 @@ import (
 	"chat/accounts"
 	"chat/framework/asynctest"
 	"chat/framework/concurrent"
+	"chat/framework/ioloop"
 	"chat/framework/websocket"
 	"chat/store"
 )
@@ -560,5 +561,30 @@ func TestRoomChangesRefusePostsOnEveryDoor(t *testing.T) {
 				t.Fatalf("a post after the wait: %+v", f)
 			}
 		})
+	}
+}
+
+// A ban that lands while a request waits for its room to load (so no
+// connection of it was there to end) is still refused once the room is
+// there: the session is checked again before the request joins the hub.
+func TestBanDuringRoomLoad(t *testing.T) {
+	var reads *ioloop.Executor
+	tc := startChat(t, func(c *Config) {
+		reads = c.Loop.NewExecutor("test-reads", 1, 64)
+		c.Reads = reads
+	})
+	ada := tc.guest("ada")
+	tc.createRoom("side")
+	release := blockReads(t, tc, reads)
+	polled := ada.startPoll("side", -1)
+	tc.WaitFor(func() bool { return len(tc.engine.loading) == 1 }, "the side room is loading")
+	if err := tc.store.BanUser(context.Background(), tc.owner.ID, ada.id, time.Now().Add(time.Hour), "spam"); err != nil {
+		t.Fatal(err)
+	}
+	tc.userChanged(ada.id, "spam")
+	release()
+	p := <-polled
+	if p.Status != http.StatusForbidden || !strings.Contains(p.Body, `"code":"banned"`) {
+		t.Fatalf("the poll that waited for its room: %d %s", p.Status, p.Body)
 	}
 }
