@@ -275,7 +275,7 @@ UPDATE rooms SET locked = COALESCE(?, locked), archived = COALESCE(?, archived),
 WHERE id = ?`
 
 	insertAuditSQL = `
-INSERT INTO audit_log (actor_id, action, target, details, created_at) VALUES (?, ?, ?, ?, ?)`
+INSERT INTO audit_log (actor_id, action, target, details, address, created_at) VALUES (?, ?, ?, ?, ?, ?)`
 )
 
 func prepareWriterStmts(db *sql.DB) (writerStmts, error) {
