@@ -214,7 +214,7 @@ func (e *Engine) submit(h *hub, u *accounts.User, a action) *concurrent.Future[A
 		w = store.EditMessage{RoomID: h.room.ID, MessageID: a.msgID, UserID: u.ID, Body: a.body}
 	case actDelete:
 		w = store.DeleteMessage{RoomID: h.room.ID, MessageID: a.msgID, ActorID: u.ID, AsModerator: u.Moderator(),
-			Reason: a.reason}
+			Reason: a.reason, Address: a.address}
 	case actChangeRoom:
 		change := a.change
 		change.RoomID, change.ActorID = h.room.ID, u.ID
@@ -326,8 +326,10 @@ func ceilSeconds(d time.Duration) int { return (&Refusal{RetryAfter: d}).retryAf
 // archive, slow mode, title, topic) through the same pipeline as a post:
 // the room event commits, then reaches every door and the hub's own state,
 // so later posts see it at once. It fails with a *Refusal for an unknown
-// room or an actor who is not a moderator. Loop-only; the admin dashboard
-// calls it.
+// room or an actor who is not a moderator. The audit entry, in the same
+// transaction, records change.Address, the actor's client address: the
+// caller sets it (RoomID and ActorID are filled in here). Loop-only; the
+// admin dashboard calls it.
 func (e *Engine) ChangeRoom(room string, actor *accounts.User, change store.RoomChange) *concurrent.Future[Ack] {
 	return concurrent.Then(e.loadHub(room), func(h *hub) *concurrent.Future[Ack] {
 		return e.act(h, actor, action{kind: actChangeRoom, change: change})
@@ -346,7 +348,8 @@ func (e *Engine) DeleteMessage(room string, actor *accounts.User, msgID int64) *
 
 // DeleteMessageAs is DeleteMessage with the actor's client address and the
 // moderator's reason, which the audit entry of a moderator's delete
-// records in the same transaction as the delete. Loop-only; the admin
+// records in the same transaction as the delete (store.DeleteMessage's
+// Address and Reason). Loop-only; the admin
 // dashboard calls it.
 func (e *Engine) DeleteMessageAs(room string, actor *accounts.User, address string, msgID int64, reason string) *concurrent.Future[Ack] {
 	return concurrent.Then(e.loadHub(room), func(h *hub) *concurrent.Future[Ack] {
