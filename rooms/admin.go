@@ -101,6 +101,20 @@ func (e *Engine) connected(userID int64) bool {
 	return false
 }
 
+// sessionRefusal is nil while the session a request or connection holds
+// (its user, the version its cookie held) is good; else the refusal that
+// says why not: banned, with the time left, or session_ended.
+func (e *Engine) sessionRefusal(u *accounts.User, version int64) error {
+	now := e.now()
+	switch {
+	case u.BannedAt(now):
+		return refuseUntil(http.StatusForbidden, "banned", u.BannedUntil, now, "You are banned: %s", reasonOr(u.BanReason))
+	case u.SessionVersion != version:
+		return refuse(http.StatusForbidden, "session_ended", "Your session ended; sign in again.")
+	}
+	return nil
+}
+
 // errUnauthorized is the answer to a request without a valid session.
 var errUnauthorized = refuse(http.StatusUnauthorized, "unauthorized", "Sign in first.")
 

@@ -11,6 +11,7 @@ import (
 	"chat/accounts"
 	"chat/framework/asynctest"
 	"chat/framework/concurrent"
+	"chat/framework/ioloop"
 	"chat/framework/websocket"
 	"chat/store"
 )
@@ -331,8 +332,8 @@ func TestUserChangedMute(t *testing.T) {
 	}
 }
 
-// A ban through UserChanged (the store raises the session version as
-// BanAs does) ends every connection of the user at once: the WebSocket
+// A ban through UserChanged (BanUser and BumpSessionVersion on the test's
+// clock do what BanAs does on the real one) ends every connection of the user at once: the WebSocket
 // closes 4001 with the reason, the stream ends after a banned error, the
 // parked poll is answered 403 banned. Other users stay. Her next request
 // and a new WebSocket are refused 403 banned with the time left, though
@@ -560,5 +561,86 @@ func TestRoomChangesRefusePostsOnEveryDoor(t *testing.T) {
 				t.Fatalf("a post after the wait: %+v", f)
 			}
 		})
+	}
+}
+
+// A ban that lands while a request waits for its room to load (so no
+// connection of it was there to end) is still refused once the room is
+// there: the session is checked again before the request joins the hub.
+func TestBanDuringRoomLoad(t *testing.T) {
+	var reads *ioloop.Executor
+	tc := startChat(t, func(c *Config) {
+		reads = c.Loop.NewExecutor("test-reads", 1, 64)
+		c.Reads = reads
+	})
+	ada := tc.guest("ada")
+	tc.createRoom("side")
+	release := blockReads(t, tc, reads)
+	polled := ada.startPoll("side", -1)
+	tc.WaitFor(func() bool { return len(tc.engine.loading) == 1 }, "the side room is loading")
+	// The dashboard's way: BanAs raises the session version too.
+	if _, err := tc.store.BanAs(context.Background(), store.Actor{ID: tc.owner.ID, Address: "127.0.0.1"}, ada.id, time.Now().Add(time.Hour), "spam"); err != nil {
+		t.Fatal(err)
+	}
+	tc.userChanged(ada.id, "spam")
+	release()
+	p := <-polled
+	if p.Status != http.StatusForbidden || !strings.Contains(p.Body, `"code":"banned"`) {
+		t.Fatalf("the poll that waited for its room: %d %s", p.Status, p.Body)
+	}
+}
+
+// The audit entries of a moderator's delete and of a room change record
+// the actor's client address and the reason, in the change's own
+// transaction: given by the dashboard (DeleteMessageAs, RoomChange's
+// Address), or the connection's address for a moderator's delete frame.
+func TestModerationAuditCarriesTheAddress(t *testing.T) {
+	tc := startChat(t, nil)
+	ada := tc.guest("ada")
+	owner := &accounts.User{ID: tc.owner.ID, Name: tc.owner.Name, Role: store.RoleAdmin, SessionVersion: tc.owner.SessionVersion}
+	first := httpAck(t, ada.post("lobby", "one", "k1"), http.StatusCreated)
+	second := httpAck(t, ada.post("lobby", "two", "k2"), http.StatusCreated)
+
+	if _, err := asynctest.Await(t, tc.Loop, func() *concurrent.Future[Ack] {
+		return tc.engine.DeleteMessageAs("lobby", owner, "203.0.113.7", first.Msg, "spam")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	locked := true
+	if _, err := tc.changeRoom("lobby", store.RoomChange{Locked: &locked, Address: "203.0.113.8"}); err != nil {
+		t.Fatal(err)
+	}
+	// A moderator deleting with a frame on her WebSocket.
+	if err := tc.store.SetRole(context.Background(), tc.owner.ID, ada.id, store.RoleModerator); err != nil {
+		t.Fatal(err)
+	}
+	tc.userChanged(ada.id, "")
+	ws := ada.ws("lobby", -1)
+	readUntil(t, ws, "hello")
+	ws.Send(`{"type":"delete","msg":` + itoa(second.Msg) + `,"key":"d"}`)
+	readUntil(t, ws, "ack")
+
+	audit, err := tc.store.QueryAudit(context.Background(), store.AuditQuery{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{ // target: address
+		"message:" + itoa(first.Msg):  "203.0.113.7",
+		"room:" + itoa(tc.lobby.ID):   "203.0.113.8",
+		"message:" + itoa(second.Msg): "127.0.0.1",
+	}
+	for _, a := range audit {
+		if addr, ok := want[a.Target]; ok {
+			if a.Address != addr {
+				t.Errorf("audit %s %s: address %q, want %q", a.Action, a.Target, a.Address, addr)
+			}
+			if a.Target == "message:"+itoa(first.Msg) && !strings.Contains(a.Details, "spam") {
+				t.Errorf("audit of the delete: details %q lack the reason", a.Details)
+			}
+			delete(want, a.Target)
+		}
+	}
+	if len(want) != 0 {
+		t.Fatalf("no audit entry for %v in %+v", want, audit)
 	}
 }

@@ -107,7 +107,7 @@ func (p *poll) closeWith(_ int, r *Refusal) { p.fail(r) }
 // may end the connection it is given.
 func (h *hub) eachConn(fn func(conn)) {
 	for s := range h.sockets {
-		if !s.closed {
+		if s.conn.Open() { // not one already closing
 			fn(s)
 		}
 	}

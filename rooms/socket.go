@@ -109,6 +109,7 @@ func (s *socket) OnMessage(c *websocket.Conn, op websocket.Opcode, data []byte) 
 		s.sendError(refuse(http.StatusBadRequest, "invalid", "Unknown frame type %q.", f.Type), f.Key)
 		return
 	}
+	a.address = s.address
 	s.h.e.act(s.h, s.user, a).OnResult(func(reply Ack, err error) {
 		if s.closed {
 			return // the client resends with its key and gets the same ack
