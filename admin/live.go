@@ -162,6 +162,8 @@ func (v *liveViewer) OnClose(c *websocket.Conn, code int, reason string) {
 // reason; code 0: it may.
 func (v *liveViewer) refusal(now time.Time) (int, string) {
 	switch {
+	case v.user.BannedAt(now):
+		return rooms.CloseSessionEnded, "You are banned."
 	case !accounts.SessionValid(v.user, v.version, now):
 		return rooms.CloseSessionEnded, "Your session has ended."
 	case !v.user.Moderator():

@@ -340,8 +340,8 @@ func TestLiveSocket(t *testing.T) {
 	s.setRole(mod.id, store.RoleUser)
 	at = at.Add(time.Second)
 	s.tick(at)
-	if code, _ := modWS.WaitClosed(); code != CloseNotStaff {
-		t.Errorf("demoted moderator's socket closed with %d; want %d", code, CloseNotStaff)
+	if code, reason := modWS.WaitClosed(); code != CloseNotStaff || reason != "You are no longer a moderator." {
+		t.Errorf("demoted moderator's socket closed with %d %q; want %d", code, reason, CloseNotStaff)
 	}
 	if f := readLiveFrame(t, bossWS); f.Type != "sample" || f.At != at.UnixMilli() {
 		t.Errorf("admin's frame: %q at %d; want the sample at %d", f.Type, f.At, at.UnixMilli())
@@ -353,8 +353,22 @@ func TestLiveSocket(t *testing.T) {
 	}
 	s.refresh(boss.id)
 	s.tick(at.Add(time.Second))
-	if code, _ := bossWS.WaitClosed(); code != rooms.CloseSessionEnded {
-		t.Errorf("banned admin's socket closed with %d; want %d", code, rooms.CloseSessionEnded)
+	if code, reason := bossWS.WaitClosed(); code != rooms.CloseSessionEnded || reason != "You are banned." {
+		t.Errorf("banned admin's socket closed with %d %q; want %d", code, reason, rooms.CloseSessionEnded)
+	}
+
+	// A moderator who signed out everywhere (a new session version): the
+	// socket opened with the old cookie is closed.
+	carol := s.guest("carol", store.RoleModerator)
+	carolWS := s.DialWebSocket(liveSocketPath, carol.cookieHeader())
+	readLiveFrame(t, carolWS)
+	if _, err := s.store.BumpSessionVersion(context.Background(), carol.id); err != nil {
+		t.Fatal(err)
+	}
+	s.refresh(carol.id)
+	s.tick(at.Add(2 * time.Second))
+	if code, reason := carolWS.WaitClosed(); code != rooms.CloseSessionEnded || reason != "Your session has ended." {
+		t.Errorf("signed-out moderator's socket closed with %d %q; want %d", code, reason, rooms.CloseSessionEnded)
 	}
 	s.WaitFor(func() bool { return len(s.admin.live.viewers) == 0 && s.admin.live.group.Len() == 0 }, "no viewer left")
 }

@@ -180,6 +180,7 @@ func NewSampler(loop *ioloop.Loop, engine *rooms.Engine, st *store.Store) *Sampl
 // one every SampleInterval. Starting a running sampler does nothing.
 // Loop-only.
 func (s *Sampler) Start() {
+	s.loop.AssertOnLoop()
 	if s.periodic.Running() {
 		return
 	}
@@ -197,6 +198,7 @@ func (s *Sampler) Stop() { s.periodic.Stop() }
 // with times of their own, so a rate's interval is exactly what they say.
 // Loop-only.
 func (s *Sampler) Tick(now time.Time) Sample {
+	s.loop.AssertOnLoop()
 	cur := s.read(now)
 	prev := cur
 	if s.havePrev {
@@ -225,6 +227,7 @@ func (s *Sampler) History() []Sample {
 // Latest returns the newest sample, or, before the first, one taken now
 // (its rates zero) and not kept. Loop-only.
 func (s *Sampler) Latest() Sample {
+	s.loop.AssertOnLoop()
 	if s.n == 0 {
 		cur := s.read(time.Now())
 		return derive(cur, cur)
