@@ -21,7 +21,8 @@ type Config struct {
 
 // Admin serves /admin. Loop-owned.
 type Admin struct {
-	cfg Config
+	cfg  Config
+	live *liveState // the live panel and /metrics (live.go), made on first use
 }
 
 // New returns the dashboard of cfg.
@@ -35,5 +36,6 @@ func New(cfg Config) *Admin {
 // Routes are every /admin route.
 func (a *Admin) Routes() []web.Spec {
 	var routes []web.Spec
+	routes = append(routes, a.liveRoutes()...)
 	return routes
 }

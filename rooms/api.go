@@ -33,7 +33,8 @@ func (e *Engine) Routes() []web.Spec {
 }
 
 // withSession loads the request's user and calls fn with it: 401 without a
-// session, 403 for a banned user.
+// session, 403 for a banned user (even when the ban raised the session
+// version the cookie holds: admin.go).
 func (e *Engine) withSession(c *web.Context, fn func(u *accounts.User)) {
 	accounts.EnsureXSRFCookie(c)
 	c.Async()
@@ -42,9 +43,9 @@ func (e *Engine) withSession(c *web.Context, fn func(u *accounts.User)) {
 		case err != nil:
 			failRequest(c, err)
 		case u == nil:
-			failRequest(c, refuse(http.StatusUnauthorized, "unauthorized", "Sign in first."))
+			e.refuseWithoutSession(c) // 401, or 403 banned for a banned user's stale cookie
 		case u.BannedAt(e.now()):
-			failRequest(c, refuseUntil(http.StatusForbidden, "banned", u.BannedUntil, e.now(), "You are banned: %s", reasonOr(u.BanReason)))
+			failRequest(c, e.sessionRefusal(u, u.SessionVersion))
 		default:
 			fn(u)
 		}
@@ -52,11 +53,16 @@ func (e *Engine) withSession(c *web.Context, fn func(u *accounts.User)) {
 }
 
 // withRoom loads the user and the {room} hub, then calls fn with them and
-// the session version the cookie held.
+// the session version the cookie held. The session is checked again once
+// the hub is there: a ban (UserChanged) during the room's load found no
+// connection of this request to end.
 func (e *Engine) withRoom(c *web.Context, fn func(u *accounts.User, h *hub, version int64)) {
 	e.withSession(c, func(u *accounts.User) {
 		version := u.SessionVersion // Load checked the cookie held this one
 		web.Guard(c, e.loadHub(c.Param("room"))).OnResult(func(h *hub, err error) {
+			if err == nil {
+				err = e.sessionRefusal(u, version)
+			}
 			if err != nil {
 				failRequest(c, err)
 				return
@@ -310,6 +316,7 @@ func (hd messagesHandler) withMessage(c *web.Context, a action) {
 }
 
 func (hd messagesHandler) run(c *web.Context, a action) {
+	a.address = c.Request().RemoteIP
 	hd.e.withRoom(c, func(u *accounts.User, h *hub, _ int64) {
 		web.Guard(c, hd.e.act(h, u, a)).OnResult(func(reply Ack, err error) {
 			if err != nil {

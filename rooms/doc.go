@@ -85,16 +85,32 @@
 // gap, is the remedy), and a process that loses its subscription must
 // resync its hubs from the store. No broker is built here.
 //
-// # Moderation
+// # Moderation (admin.go, conns.go)
 //
 // Kick and EndSessions close a user's connections on every door with a
 // reason the client shows (close codes 4000 and 4001; an error object on a
 // long poll or a stream). Bans and mutes are checked against the cached
-// accounts.User on every post, so a change made through accounts.Sessions'
-// Refresh applies to connections opened before it. ChangeRoom applies a
-// room change (lock, archive, slow mode, title, topic) as a room event,
-// and DeleteMessage a moderator's delete as a tombstone.
-// The admin dashboard builds on these.
+// accounts.User on every post, and a WebSocket checks its session
+// (accounts.SessionValid) on every frame. The admin dashboard stores a
+// change to a user, then calls UserChanged: it reloads the cached user
+// (accounts.Sessions.Refresh, in place, so every connection sharing the
+// pointer sees a mute, an unmute or a role at once) and, when the user is
+// banned or their session version moved, ends every connection of theirs
+// with 4001 and the "banned" (with the time left) or "session_ended"
+// error. A ban raises the session version, so the banned user's cookie is
+// no session any more; withSession still answers it 403 banned, with the
+// reason, by reading the user the signed cookie names (one store read, only
+// for stale cookies). ChangeRoom applies a room change (lock, archive,
+// slow mode, title, topic) as a room event, and DeleteMessage a
+// moderator's delete as a tombstone; both go through the post pipeline,
+// so they reach every door and replay.
+//
+// The connections inspector's list is the hubs themselves: a connection
+// is in its hub from open to end on every door (a long poll while it
+// reads and while it is parked), so Connections and KickConnection walk
+// the hubs and no second registry can drift. Each connection records its
+// number, client address, arrival and last read (connMeta) when its
+// request arrives.
 //
 // # Shutdown
 //

@@ -123,6 +123,8 @@ type Engine struct {
 	sweeper *ioloop.PeriodicCallback
 	closing bool
 	stats   counters
+	// lastConnID numbers the connections on every door (conns.go).
+	lastConnID uint64
 }
 
 // counters are the engine's running totals, for Stats.
@@ -247,9 +249,9 @@ func (e *Engine) deliver(ev *Event) {
 // "kicked" error). They may come back. It returns how many connections it
 // closed.
 func (e *Engine) Kick(userID int64, reason string) int {
-	n := 0
+	n, r := 0, kickRefusal(reason)
 	for _, h := range e.hubs {
-		n += h.closeUser(userID, CloseKicked, "kicked", reason)
+		n += h.closeUser(userID, CloseKicked, r)
 	}
 	return n
 }
@@ -257,9 +259,9 @@ func (e *Engine) Kick(userID int64, reason string) int {
 // EndSessions closes every connection of a user whose session ended (a
 // ban, signing out everywhere) with close code 4001 and the reason.
 func (e *Engine) EndSessions(userID int64, reason string) int {
-	n := 0
+	n, r := 0, refuse(http.StatusForbidden, "session_ended", "%s", reasonOr(reason))
 	for _, h := range e.hubs {
-		n += h.closeUser(userID, CloseSessionEnded, "session_ended", reason)
+		n += h.closeUser(userID, CloseSessionEnded, r)
 	}
 	return n
 }

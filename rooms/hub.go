@@ -170,30 +170,6 @@ func (h *hub) applyRoomChange(data string) {
 	}
 }
 
-// closeUser closes every connection of userID in this room, on every door.
-func (h *hub) closeUser(userID int64, code int, errCode, reason string) int {
-	n := 0
-	for s := range h.sockets {
-		if s.user.ID == userID {
-			s.conn.Close(code, reason)
-			n++
-		}
-	}
-	for p := range h.polls {
-		if p.user.ID == userID {
-			p.fail(refuse(403, errCode, "%s", reason))
-			n++
-		}
-	}
-	for s := range h.streams {
-		if s.user.ID == userID {
-			s.endWith(encodeFrame(wireError{Type: "error", Code: errCode, Message: reason}))
-			n++
-		}
-	}
-	return n
-}
-
 // shutdown answers everyone: 1001 to WebSockets, an empty answer to parked
 // polls, the end to streams.
 func (h *hub) shutdown() {

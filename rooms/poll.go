@@ -25,14 +25,14 @@ func (hd *pollHandler) Get(c *web.Context) {
 		failRequest(c, err)
 		return
 	}
-	hd.e.withRoom(c, func(u *accounts.User, h *hub, _ int64) {
+	hd.e.withRoom(c, func(u *accounts.User, h *hub, version int64) {
 		if c.Finished() { // the client left while the session or room loaded
 			return
 		}
 		if cursor == noCursor {
 			cursor = h.lastID
 		}
-		hd.p = &poll{h: h, c: c, user: u, cursor: cursor}
+		hd.p = &poll{h: h, c: c, user: u, version: version, cursor: cursor, connMeta: hd.e.newConnMeta(c)}
 		hd.p.start()
 	})
 }
@@ -50,13 +50,15 @@ func (hd *pollHandler) OnConnectionClose(*web.Context) {
 // counts as present while it is there, and the grace period covers the
 // moment between one poll's answer and the next poll. Loop-owned.
 type poll struct {
-	h      *hub
-	c      *web.Context
-	user   *accounts.User
-	cursor int64
-	joined bool          // in h.polls, counted in presence
-	timer  *ioloop.Timer // set while parked
-	done   bool
+	h       *hub
+	c       *web.Context
+	user    *accounts.User
+	version int64 // the session version its cookie held
+	cursor  int64
+	joined  bool          // in h.polls, counted in presence
+	timer   *ioloop.Timer // set while parked
+	done    bool
+	connMeta
 }
 
 // start answers from what exists after the cursor, or parks.

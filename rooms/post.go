@@ -45,6 +45,9 @@ type action struct {
 	msgID int64 // edit, delete
 	// change is what actChangeRoom sets (RoomID and ActorID are filled in).
 	change store.RoomChange
+	// address is the client address the action came from and reason a
+	// moderator's words, both for the audit log of a moderator's delete.
+	address, reason string
 	// slowMarked is when throttle started the sender's slow-mode wait
 	// for this send (zero: it did not), slowPrior the mark it replaced
 	// (zero: none), so a send that stores nothing can undo it.
@@ -210,7 +213,8 @@ func (e *Engine) submit(h *hub, u *accounts.User, a action) *concurrent.Future[A
 	case actEdit:
 		w = store.EditMessage{RoomID: h.room.ID, MessageID: a.msgID, UserID: u.ID, Body: a.body}
 	case actDelete:
-		w = store.DeleteMessage{RoomID: h.room.ID, MessageID: a.msgID, ActorID: u.ID, AsModerator: u.Moderator()}
+		w = store.DeleteMessage{RoomID: h.room.ID, MessageID: a.msgID, ActorID: u.ID, AsModerator: u.Moderator(),
+			Reason: a.reason, Address: a.address}
 	case actChangeRoom:
 		change := a.change
 		change.RoomID, change.ActorID = h.room.ID, u.ID
@@ -322,8 +326,10 @@ func ceilSeconds(d time.Duration) int { return (&Refusal{RetryAfter: d}).retryAf
 // archive, slow mode, title, topic) through the same pipeline as a post:
 // the room event commits, then reaches every door and the hub's own state,
 // so later posts see it at once. It fails with a *Refusal for an unknown
-// room or an actor who is not a moderator. Loop-only; the admin dashboard
-// calls it.
+// room or an actor who is not a moderator. The audit entry, in the same
+// transaction, records change.Address, the actor's client address: the
+// caller sets it (RoomID and ActorID are filled in here). Loop-only; the
+// admin dashboard calls it.
 func (e *Engine) ChangeRoom(room string, actor *accounts.User, change store.RoomChange) *concurrent.Future[Ack] {
 	return concurrent.Then(e.loadHub(room), func(h *hub) *concurrent.Future[Ack] {
 		return e.act(h, actor, action{kind: actChangeRoom, change: change})
@@ -334,9 +340,19 @@ func (e *Engine) ChangeRoom(room string, actor *accounts.User, change store.Room
 // member's delete frame does: a moderator (or admin) may delete anyone's,
 // anyone else only their own, and the tombstone reaches every door. It
 // fails with a *Refusal for an unknown room or message, or an actor who
-// may not. Loop-only; the admin dashboard calls it.
+// may not. Loop-only. The audit entry of a moderator's delete made this
+// way has no address nor reason: the dashboard calls DeleteMessageAs.
 func (e *Engine) DeleteMessage(room string, actor *accounts.User, msgID int64) *concurrent.Future[Ack] {
+	return e.DeleteMessageAs(room, actor, "", msgID, "")
+}
+
+// DeleteMessageAs is DeleteMessage with the actor's client address and the
+// moderator's reason, which the audit entry of a moderator's delete
+// records in the same transaction as the delete (store.DeleteMessage's
+// Address and Reason). Loop-only; the admin
+// dashboard calls it.
+func (e *Engine) DeleteMessageAs(room string, actor *accounts.User, address string, msgID int64, reason string) *concurrent.Future[Ack] {
 	return concurrent.Then(e.loadHub(room), func(h *hub) *concurrent.Future[Ack] {
-		return e.act(h, actor, action{kind: actDelete, msgID: msgID})
+		return e.act(h, actor, action{kind: actDelete, msgID: msgID, address: address, reason: reason})
 	})
 }

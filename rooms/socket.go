@@ -24,7 +24,7 @@ func (hd socketHandler) Get(c *web.Context) {
 		return
 	}
 	hd.e.withRoom(c, func(u *accounts.User, h *hub, version int64) {
-		s := &socket{h: h, user: u, version: version, cursor: cursor}
+		s := &socket{h: h, user: u, version: version, cursor: cursor, connMeta: hd.e.newConnMeta(c)}
 		if _, err := websocket.Upgrade(c.Response(), c.Request(), s, h.e.cfg.WebSocket); err != nil {
 			return // Upgrade answered the handshake's error itself
 		}
@@ -40,6 +40,7 @@ type socket struct {
 	version int64 // the session version its cookie held
 	cursor  int64 // the replay's start; noCursor: live from now
 	closed  bool
+	connMeta
 }
 
 // noCursor means the request gave no cursor: the connection starts live.
@@ -79,6 +80,7 @@ type clientFrame struct {
 }
 
 func (s *socket) OnMessage(c *websocket.Conn, op websocket.Opcode, data []byte) {
+	s.lastRead = s.h.e.now()
 	if !accounts.SessionValid(s.user, s.version, s.h.e.now()) {
 		c.Close(CloseSessionEnded, sessionEndedReason(s.user, s.h.e.now()))
 		return
@@ -107,6 +109,7 @@ func (s *socket) OnMessage(c *websocket.Conn, op websocket.Opcode, data []byte) 
 		s.sendError(refuse(http.StatusBadRequest, "invalid", "Unknown frame type %q.", f.Type), f.Key)
 		return
 	}
+	a.address = s.address
 	s.h.e.act(s.h, s.user, a).OnResult(func(reply Ack, err error) {
 		if s.closed {
 			return // the client resends with its key and gets the same ack

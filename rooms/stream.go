@@ -35,11 +35,11 @@ func (hd *streamHandler) Get(c *web.Context) {
 			cursor = n
 		}
 	}
-	hd.e.withRoom(c, func(u *accounts.User, h *hub, _ int64) {
+	hd.e.withRoom(c, func(u *accounts.User, h *hub, version int64) {
 		if c.Finished() {
 			return // the client left during the loads: OnConnectionClose found no stream
 		}
-		hd.s = &stream{h: h, c: c, user: u}
+		hd.s = &stream{h: h, c: c, user: u, version: version, connMeta: hd.e.newConnMeta(c)}
 		hd.s.open(cursor)
 	})
 }
@@ -52,17 +52,19 @@ func (hd *streamHandler) OnConnectionClose(*web.Context) {
 
 // stream is one SSE response. Loop-owned.
 type stream struct {
-	h     *hub
-	c     *web.Context
-	user  *accounts.User
-	ping  *ioloop.PeriodicCallback
-	ended bool
+	h       *hub
+	c       *web.Context
+	user    *accounts.User
+	version int64 // the session version its cookie held
+	ping    *ioloop.PeriodicCallback
+	ended   bool
 	// live: caught up, so the hub's broadcasts reach it. The stream is in
 	// the hub's streams from open on, so that Shutdown and kicks reach it
 	// while it replays too.
 	live bool
 
 	flushing bool // a flush is scheduled for the loop's next turn
+	connMeta
 }
 
 // open joins the hub first (so a kick, a shutdown or its own end finds

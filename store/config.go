@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -100,7 +101,7 @@ func (c Config) writerDSN() string {
 	q.Set("_foreign_keys", "1")
 	q.Set("_busy_timeout", fmt.Sprint(c.BusyTimeout.Milliseconds()))
 	q.Set("_txlock", "immediate")
-	return "file:" + c.Path + "?" + q.Encode()
+	return fileURI(c.Path) + "?" + q.Encode()
 }
 
 // readerDSN configures the read pool. query_only makes any write through a
@@ -110,7 +111,7 @@ func (c Config) readerDSN() string {
 	q.Set("_query_only", "1")
 	q.Set("_foreign_keys", "1")
 	q.Set("_busy_timeout", fmt.Sprint(c.BusyTimeout.Milliseconds()))
-	return "file:" + c.Path + "?" + q.Encode()
+	return fileURI(c.Path) + "?" + q.Encode()
 }
 
 // backupDSN opens the file read-only at the OS level for VACUUM INTO.
@@ -118,5 +119,12 @@ func (c Config) backupDSN() string {
 	q := url.Values{}
 	q.Set("mode", "ro")
 	q.Set("_busy_timeout", fmt.Sprint(c.BusyTimeout.Milliseconds()))
-	return "file:" + c.Path + "?" + q.Encode()
+	return fileURI(c.Path) + "?" + q.Encode()
+}
+
+// fileURI makes path an SQLite file: URI. The characters a URI gives a
+// meaning to are escaped ("%", "?", "#"): unescaped, a "#" in a directory
+// name would end the path there and open another file.
+func fileURI(path string) string {
+	return "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 }

@@ -167,3 +167,23 @@ func TestConnectionSettings(t *testing.T) {
 		})
 	}
 }
+
+// A data directory whose name holds the characters a URI gives a meaning
+// to still opens the file it names.
+func TestOpenPathWithURICharacters(t *testing.T) {
+	for _, dir := range []string{"a#b", "a?b", "a%20b", "a b"} {
+		path := filepath.Join(t.TempDir(), dir, "chat.db")
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		s, err := Open(context.Background(), Config{Path: path})
+		if err != nil {
+			t.Errorf("open %q: %v", path, err)
+			continue
+		}
+		s.Close()
+		if _, err := os.Stat(path); err != nil {
+			t.Errorf("open %q made no file there: %v", path, err)
+		}
+	}
+}

@@ -80,6 +80,7 @@ type DeleteMessage struct {
 	// the room, with an audit entry in the same transaction.
 	AsModerator bool
 	Reason      string // for the audit log
+	Address     string // the actor's client address, for the audit log
 }
 
 // RoomChange changes a room's settings: every non-nil field. It writes the
@@ -88,6 +89,7 @@ type DeleteMessage struct {
 // transaction. At least one field must be set.
 type RoomChange struct {
 	RoomID, ActorID  int64
+	Address          string // the actor's client address, for the audit log
 	Locked, Archived *bool
 	SlowMode         *int // seconds between one user's posts, >= 0; 0 is off
 	Title, Topic     *string
@@ -283,12 +285,12 @@ func (d DeleteMessage) apply(b *batchTx) (Result, error) {
 	if err != nil || !d.AsModerator {
 		return Result{Event: ev}, err
 	}
-	err = b.audit(d.ActorID, ActionDeleteMessage, fmt.Sprintf("message:%d", d.MessageID), d.Reason)
+	err = b.audit(Actor{d.ActorID, d.Address}, ActionDeleteMessage, messageTarget(d.MessageID), d.Reason)
 	return Result{Event: ev}, err
 }
 
-func (b *batchTx) audit(actorID int64, action, target, details string) error {
-	if _, err := b.stmt(b.stmts.insertAudit).Exec(actorID, action, target, details, toMillis(b.at)); err != nil {
+func (b *batchTx) audit(a Actor, action, target, details string) error {
+	if _, err := b.stmt(b.stmts.insertAudit).Exec(a.ID, action, target, details, a.Address, toMillis(b.at)); err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
 	return nil
@@ -355,7 +357,7 @@ func (c RoomChange) apply(b *batchTx) (Result, error) {
 		return Result{}, err
 	}
 	action, details := c.auditEntry()
-	return Result{Event: ev}, b.audit(c.ActorID, action, roomTarget(c.RoomID), details)
+	return Result{Event: ev}, b.audit(Actor{c.ActorID, c.Address}, action, roomTarget(c.RoomID), details)
 }
 
 // The event reads. Each walks the (room_id, id) index from one end or from a

@@ -39,6 +39,13 @@ func seedAt(t *testing.T, s *sqlHandle, k int) {
 	s.exec(t, `INSERT INTO messages (id, room_id, author_id, body, created_at) VALUES (2, 1, 1, 'second', 2000)`)
 	if k >= 3 {
 		s.exec(t, `UPDATE messages SET deleted_at = 3000, deleted_by = 1 WHERE id = 2`)
+		s.exec(t, `INSERT INTO audit_log (actor_id, action, target, details, created_at)
+			VALUES (1, 'delete_message', 'message:2', 'old', 3000)`)
+	}
+	if k >= 5 {
+		// From version 5 on, a binary writes each change's event with it.
+		s.exec(t, `INSERT INTO events (room_id, kind, message_id, user_id, body, created_at) VALUES
+			(1, 'message', 1, 1, 'first', 1000), (1, 'message', 2, 1, 'second', 2000), (1, 'delete', 2, 1, '', 3000)`)
 	}
 }
 
@@ -62,6 +69,12 @@ func TestOpenMigratesFromEveryEarlierVersion(t *testing.T) {
 			last := assertBackfilled(t, s, k)
 			if k >= 1 {
 				assertOldRowsReadable(t, s, k)
+			}
+			if k >= 3 {
+				audit, err := s.QueryAudit(context.Background(), AuditQuery{})
+				if err != nil || len(audit) != 1 || audit[0].Address != "" || audit[0].ActorName != "old" {
+					t.Errorf("migrated audit log = %+v, %v; want the old entry, no address", audit, err)
+				}
 			}
 			f := newFixture(t, s) // every table of the newest schema works
 			a := mustAppend(t, s, NewMessage{RoomID: f.room.ID, AuthorID: f.user.ID, Body: "new", ClientKey: "k"})

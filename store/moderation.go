@@ -11,8 +11,10 @@ import (
 // Actions recorded in the audit log.
 const (
 	ActionSetRole         = "set_role"
-	ActionMute            = "mute"
-	ActionBan             = "ban"
+	ActionMute            = "mute"   // MuteUser with a zero time also writes it, details "lifted: ..."
+	ActionUnmute          = "unmute" // MuteAs with a zero time
+	ActionBan             = "ban"    // BanUser with a zero time also writes it, details "lifted: ..."
+	ActionUnban           = "unban"  // BanAs with a zero time
 	ActionDeleteMessage   = "delete_message"
 	ActionSetRoomTopic    = "set_room_topic"
 	ActionSetRoomLocked   = "set_room_locked"
@@ -26,10 +28,22 @@ const (
 type AuditEntry struct {
 	ID        int64
 	ActorID   int64
+	ActorName string // filled by reads
 	Action    string // one of the Action constants
 	Target    string // "user:12", "room:3", "message:99", "report:5"
 	Details   string
+	// Address is the client address the action came from (Actor.Address);
+	// empty for tools with no client and for entries older than schema 6.
+	Address   string
 	CreatedAt time.Time
+}
+
+// Actor is who performs a moderation action, as the audit log records it:
+// the user and the client address the request came from (the web layer's
+// idea of it, e.g. the peer or a trusted proxy's header).
+type Actor struct {
+	ID      int64
+	Address string
 }
 
 // Report is a user's flag on a message.
@@ -46,7 +60,7 @@ type Report struct {
 
 // moderate runs one UPDATE that must hit a row and appends its audit entry,
 // in one transaction: the log never misses an action that took effect.
-func (s *Store) moderate(ctx context.Context, actorID int64, action, target, details, update string, args ...any) error {
+func (s *Store) moderate(ctx context.Context, a Actor, action, target, details, update string, args ...any) error {
 	return s.writeTx(ctx, action+" "+target, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, update, args...)
 		if err != nil {
@@ -55,14 +69,14 @@ func (s *Store) moderate(ctx context.Context, actorID int64, action, target, det
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return errors.Join(ErrNotFound, err)
 		}
-		return appendAudit(ctx, tx, actorID, action, target, details)
+		return appendAudit(ctx, tx, a, action, target, details)
 	})
 }
 
-func appendAudit(ctx context.Context, tx *sql.Tx, actorID int64, action, target, details string) error {
-	_, err := tx.ExecContext(ctx,
-		`INSERT INTO audit_log (actor_id, action, target, details, created_at) VALUES (?, ?, ?, ?, ?)`,
-		actorID, action, target, details, toMillis(now()))
+// appendAudit writes one audit entry inside tx, the transaction of the
+// change it records.
+func appendAudit(ctx context.Context, tx *sql.Tx, a Actor, action, target, details string) error {
+	_, err := tx.ExecContext(ctx, insertAuditSQL, a.ID, action, target, details, a.Address, toMillis(now()))
 	if err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
@@ -114,17 +128,19 @@ func (s *Store) AuditLog(ctx context.Context, beforeID int64, limit int) ([]Audi
 		beforeID = maxID
 	}
 	return queryAll(ctx, s, "audit log",
-		`SELECT id, actor_id, action, target, details, created_at FROM audit_log
-		 WHERE id < ? ORDER BY id DESC LIMIT ?`,
+		`SELECT `+auditColumns+` WHERE a.id < ? ORDER BY a.id DESC LIMIT ?`,
 		scanAudit, beforeID, clampLimit(limit))
 }
+
+const auditColumns = `a.id, a.actor_id, COALESCE(u.name, ''), a.action, a.target, a.details, a.address, a.created_at
+	FROM audit_log AS a LEFT JOIN users AS u ON u.id = a.actor_id`
 
 func scanAudit(rows *sql.Rows) (AuditEntry, error) {
 	var (
 		e         AuditEntry
 		createdAt int64
 	)
-	err := rows.Scan(&e.ID, &e.ActorID, &e.Action, &e.Target, &e.Details, &createdAt)
+	err := rows.Scan(&e.ID, &e.ActorID, &e.ActorName, &e.Action, &e.Target, &e.Details, &e.Address, &createdAt)
 	e.CreatedAt = fromMillis(createdAt)
 	return e, err
 }
@@ -174,7 +190,7 @@ func (s *Store) ResolveReport(ctx context.Context, actorID, reportID int64, reso
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return errors.Join(err, existsOrNotFound(ctx, tx, `SELECT 1 FROM reports WHERE id = ?`, reportID))
 		}
-		return appendAudit(ctx, tx, actorID, ActionResolveReport, target, resolution)
+		return appendAudit(ctx, tx, Actor{ID: actorID}, ActionResolveReport, target, resolution)
 	})
 }
 

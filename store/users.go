@@ -152,34 +152,36 @@ func (s *Store) ListMuted(ctx context.Context, t time.Time, afterID int64, limit
 		toMillis(t), afterID, clampLimit(limit))
 }
 
-// SetRole changes a user's role and records it in the audit log.
+// SetRole changes a user's role and records it in the audit log (with no
+// address: it is the tools' form of SetRoleAs). Giving a user the role they
+// have succeeds; demoting the last administrator able to act is
+// ErrLastAdmin, an unknown role ErrInvalid, an unknown user ErrNotFound.
 func (s *Store) SetRole(ctx context.Context, actorID, userID int64, role Role) error {
-	if !role.valid() {
-		return fmt.Errorf("set role: %w: unknown role %q", ErrInvalid, role)
-	}
-	return s.moderate(ctx, actorID, ActionSetRole, userTarget(userID), string(role),
-		`UPDATE users SET role = ? WHERE id = ?`, role, userID)
+	return s.setRole(ctx, Actor{ID: actorID}, userID, role, false)
 }
 
 // MuteUser mutes a user until the given time (zero: unmute) and records it
 // in the audit log with the reason.
 func (s *Store) MuteUser(ctx context.Context, actorID, userID int64, until time.Time, reason string) error {
-	return s.moderate(ctx, actorID, ActionMute, userTarget(userID), untilDetails(until, reason),
+	return s.moderate(ctx, Actor{ID: actorID}, ActionMute, userTarget(userID), untilDetails(until, reason),
 		`UPDATE users SET muted_until = ? WHERE id = ?`, nullMillis(until), userID)
 }
 
 // BanUser bans a user until the given time (zero: lift the ban) with a
 // reason shown to them, and records it in the audit log.
 func (s *Store) BanUser(ctx context.Context, actorID, userID int64, until time.Time, reason string) error {
-	return s.moderate(ctx, actorID, ActionBan, userTarget(userID), untilDetails(until, reason),
+	return s.moderate(ctx, Actor{ID: actorID}, ActionBan, userTarget(userID), untilDetails(until, reason),
 		`UPDATE users SET banned_until = ?, ban_reason = ? WHERE id = ?`, nullMillis(until), reason, userID)
 }
 
 func userTarget(id int64) string { return fmt.Sprintf("user:%d", id) }
 
 func untilDetails(until time.Time, reason string) string {
-	if until.IsZero() {
+	switch {
+	case until.IsZero():
 		return "lifted: " + reason
+	case IsForever(until):
+		return "for good: " + reason
 	}
 	return "until " + until.UTC().Format(time.RFC3339) + ": " + reason
 }

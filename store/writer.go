@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,6 +29,7 @@ type writer struct {
 	done   chan struct{} // closed when run returns
 
 	commits, writes atomic.Int64 // for WriterStats
+	recent          commitWindow // the latest commits' times and sizes, for WriterStats
 }
 
 // request is one queued Write. ctx is nil for Submit; a blocking wrapper
@@ -38,21 +40,88 @@ type request struct {
 	done func(Result) // nil: nobody listens
 }
 
-// WriterStats are the writer's counters since Open. Writes/Commits is the
-// mean batch size (writes per committed transaction).
+// WriterStats are the writer's figures. Commits, Writes and QueueLen count
+// since Open; Writes/Commits is the mean batch size over the whole run. The
+// commit figures describe committed transactions only: a commit's time is
+// from BEGIN to the end of COMMIT (the fsync included), what every write
+// in the batch waited for once its turn came (time spent queued before the
+// batch is not in it). The recent figures cover the last commitWindowSize
+// commits, so they follow the current load rather than the whole run; all
+// are zero before the first commit.
 type WriterStats struct {
 	Commits  int64 // transactions committed
 	Writes   int64 // writes in those transactions, including ones that failed alone
 	QueueLen int   // writes waiting now
+
+	LastCommit time.Duration // the latest commit's time
+	LastBatch  int           // writes in the latest commit
+	CommitMean time.Duration // mean commit time over the recent commits
+	CommitP99  time.Duration // 99th percentile of the recent commits' times (their maximum while there are at most 100)
+	BatchMean  float64       // mean writes per commit over the recent commits
 }
 
-// WriterStats reads the writer's counters. Safe from any goroutine.
+// WriterStats reads the writer's figures. Safe from any goroutine: the
+// counters are atomics and the recent window is under its own lock, held
+// by the writer for one append per commit.
 func (s *Store) WriterStats() WriterStats {
-	return WriterStats{
+	ws := WriterStats{
 		Commits:  s.writer.commits.Load(),
 		Writes:   s.writer.writes.Load(),
 		QueueLen: len(s.writer.queue),
 	}
+	s.writer.recent.fill(&ws)
+	return ws
+}
+
+// commitWindowSize is how many of the latest commits the recent figures of
+// WriterStats cover.
+const commitWindowSize = 256
+
+// commitWindow is a ring of the latest commits' times and batch sizes. The
+// writer goroutine records; any goroutine reads.
+type commitWindow struct {
+	mu      sync.Mutex
+	times   [commitWindowSize]time.Duration
+	batches [commitWindowSize]int
+	next    int // where the next commit goes
+	n       int // how many slots hold a commit
+}
+
+// record adds one committed transaction of batch writes that took d.
+func (cw *commitWindow) record(d time.Duration, batch int) {
+	cw.mu.Lock()
+	cw.times[cw.next] = d
+	cw.batches[cw.next] = batch
+	cw.next = (cw.next + 1) % commitWindowSize
+	cw.n = min(cw.n+1, commitWindowSize)
+	cw.mu.Unlock()
+}
+
+// fill sets the commit figures of ws from the window.
+func (cw *commitWindow) fill(ws *WriterStats) {
+	cw.mu.Lock()
+	n := cw.n
+	if n == 0 {
+		cw.mu.Unlock()
+		return
+	}
+	last := (cw.next - 1 + commitWindowSize) % commitWindowSize
+	ws.LastCommit, ws.LastBatch = cw.times[last], cw.batches[last]
+	times := slices.Clone(cw.times[:n]) // the ring's order does not matter below
+	writes := 0
+	for _, b := range cw.batches[:n] {
+		writes += b
+	}
+	cw.mu.Unlock()
+
+	var total time.Duration
+	for _, d := range times {
+		total += d
+	}
+	ws.CommitMean = total / time.Duration(n)
+	ws.BatchMean = float64(writes) / float64(n)
+	slices.Sort(times)
+	ws.CommitP99 = times[min(n*99/100, n-1)]
 }
 
 func startWriter(db *sql.DB, queueSize, maxBatch int) (*writer, error) {
@@ -133,8 +202,10 @@ func (w *writer) fill(batch []*request) []*request {
 // full, read-only, I/O), every request in it gets that error; the next batch
 // starts afresh on a clean connection.
 func (w *writer) commit(batch []*request, results []Result) {
+	start := time.Now()
 	err := w.applyBatch(batch, results, now())
 	if err == nil {
+		w.recent.record(time.Since(start), len(batch))
 		w.commits.Add(1)
 		w.writes.Add(int64(len(batch)))
 	}
@@ -275,7 +346,7 @@ UPDATE rooms SET locked = COALESCE(?, locked), archived = COALESCE(?, archived),
 WHERE id = ?`
 
 	insertAuditSQL = `
-INSERT INTO audit_log (actor_id, action, target, details, created_at) VALUES (?, ?, ?, ?, ?)`
+INSERT INTO audit_log (actor_id, action, target, details, address, created_at) VALUES (?, ?, ?, ?, ?, ?)`
 )
 
 func prepareWriterStmts(db *sql.DB) (writerStmts, error) {

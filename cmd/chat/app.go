@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"chat/accounts"
+	"chat/admin"
 	"chat/framework/ioloop"
 	"chat/framework/web"
 	"chat/pages"
@@ -20,6 +21,7 @@ type chatApp struct {
 	web      *web.Application
 	sessions *accounts.Sessions
 	engine   *rooms.Engine
+	admin    *admin.Admin
 }
 
 // appOptions are the parts of the configuration the application uses.
@@ -60,7 +62,9 @@ func newApp(loop *ioloop.Loop, st *store.Store, sec secrets, opts appOptions) (*
 	}
 	engine := rooms.New(engineCfg)
 	site := pages.New(pages.Config{Engine: engine, Sessions: sessions})
+	dashboard := admin.New(admin.Config{Loop: loop, Store: st, Sessions: sessions, Engine: engine, Reads: reads})
 	routes := site.Routes()
+	routes = append(routes, dashboard.Routes()...)
 	routes = append(routes, sessions.Routes()...)
 	routes = append(routes, engine.Routes()...)
 	app, err := web.NewApplication(web.Config{
@@ -76,7 +80,7 @@ func newApp(loop *ioloop.Loop, st *store.Store, sec secrets, opts appOptions) (*
 	if err != nil {
 		return nil, err
 	}
-	return &chatApp{web: app, sessions: sessions, engine: engine}, nil
+	return &chatApp{web: app, sessions: sessions, engine: engine, admin: dashboard}, nil
 }
 
 // securityHeaders go on every response. The Content-Security-Policy
