@@ -330,7 +330,7 @@ func matrixActions(msg, report int64, conn *uint64) []matrixAction {
 				return len(rows) == 0
 			}},
 		{name: "kick-connection", path: func(*testSite) string { return fmt.Sprintf("/admin/connections/%d/kick", *conn) },
-			form: url.Values{"reason": {"go home"}},
+			form:   url.Values{"reason": {"go home"}},
 			onLoop: true, changed: func(s *testSite) bool {
 				for _, c := range s.engine.Connections() {
 					if c.ID == *conn {
