@@ -37,5 +37,7 @@ func New(cfg Config) *Admin {
 func (a *Admin) Routes() []web.Spec {
 	var routes []web.Spec
 	routes = append(routes, a.liveRoutes()...)
+	routes = append(routes, a.tableRoutes()...)
+	routes = append(routes, a.actionRoutes()...)
 	return routes
 }
