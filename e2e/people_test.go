@@ -189,3 +189,46 @@ func pressEnter() chromedp.Action[chromedp.Void] {
 		return nil
 	})
 }
+
+// signIn signs in on /signin with a name and password.
+func (b *browser) signIn(name, password string) {
+	b.t.Helper()
+	b.open("/signin")
+	b.submit("sign in as "+name,
+		chromedp.WaitVisible(css("form#signin-form")),
+		chromedp.SendKeys(css("#name"), name),
+		chromedp.SendKeys(css("#password"), password),
+		chromedp.Click(css("#signin-submit")),
+	)
+	b.waitSignedIn(name)
+}
+
+// myID asks the server for the page's user id.
+func (b *browser) myID() int64 {
+	b.t.Helper()
+	return int64(evalAsync[float64](b, "GET /api/me",
+		`fetch('/api/me', {headers: {Accept: 'application/json'}}).then(r => r.json()).then(j => j.user.id)`))
+}
+
+// submitAnyStatus runs actions that end in a navigation and returns the
+// new page's status, whatever it is (submit fails on 4xx).
+func (b *browser) submitAnyStatus(what string, actions ...chromedp.Action[chromedp.Void]) int64 {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	resp, err := chromedp.RunResponse(ctx, actions...)
+	if err != nil {
+		b.fail(what, err)
+	}
+	b.checkProblems()
+	if resp == nil {
+		return 0
+	}
+	return resp.Status
+}
+
+// setField sets an input's or select's value by script, as a person
+// choosing it would.
+func setField(selector, value string) chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](`(() => { const e = document.querySelector(` + js(selector) + `); e.value = ` + js(value) + `; e.dispatchEvent(new Event('change', {bubbles: true})); })()`)
+}

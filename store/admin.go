@@ -27,11 +27,17 @@ var ErrLastAdmin = errors.New("store: the last administrator")
 // have. It always comes together with ErrInvalid (errors.Is matches both),
 // so callers that only know ErrInvalid still refuse it; the web layer
 // answers it with 409 Conflict rather than 400.
-var ErrConflict = errors.New("store: already so")
+var ErrConflict = errors.New("store: conflict")
 
-func conflict(format string, args ...any) error {
-	return fmt.Errorf("%w: %w: %s", ErrInvalid, ErrConflict, fmt.Sprintf(format, args...))
-}
+// conflictError is an ErrConflict that is also an ErrInvalid, worded once:
+// "store: conflict: ada is already banned for good".
+type conflictError struct{ why string }
+
+func (e conflictError) Error() string { return ErrConflict.Error() + ": " + e.why }
+
+func (e conflictError) Is(target error) bool { return target == ErrConflict || target == ErrInvalid }
+
+func conflict(format string, args ...any) error { return conflictError{fmt.Sprintf(format, args...)} }
 
 // Forever is the time a mute or ban "for good" lasts until: the last day
 // of year 9999, which every later comparison treats as never ending.

@@ -30,10 +30,19 @@
 //
 // Errors name their cause with sentinels callers branch on with errors.Is:
 // ErrQueueFull, ErrDiskFull, ErrReadOnly, ErrCorrupt, ErrNotFound,
-// ErrForbidden, ErrNameTaken, ErrInvalid, ErrNewerSchema, ErrClosed.
+// ErrForbidden, ErrNameTaken, ErrInvalid (with ErrConflict for an action
+// that does not apply to the current state), ErrLastAdmin, ErrNewerSchema,
+// ErrClosed.
 // Nothing is dropped silently. A write that fails on its own row fails
 // alone; a failed group commit fails each of its writes and does not affect
 // the next one.
+//
+// The admin dashboard's moderation writes (SetRoleAs, MuteAs, BanAs,
+// DeleteMessageAs, ResolveReportAs) name an Actor, the user and the client
+// address, and write the audit row in the same transaction as the change;
+// none may remove the last administrator who can act (ErrLastAdmin). Its
+// tables (QueryUsers, QueryRooms, QueryMessages, MessageContext,
+// QueryReports, QueryAudit) are bounded pages, each after a keyset cursor.
 //
 // The schema is an embedded, ordered list of SQL steps; Open migrates an
 // older file (giving its existing messages events) and refuses a newer one.

@@ -25,6 +25,7 @@ type config struct {
 	NewUsersPerMin int           // guests and sign-ups one address may create a minute; 0: no bound
 	BcryptCost     int           // cost of password hashes; tests lower it
 	DebugAddr      string        // where /stats listens; empty: nowhere
+	MetricsAddr    string        // where /metrics listens without sign-in; empty: only /admin/metrics, for admins
 	ShutdownGrace  time.Duration // how long a graceful stop may take
 	CPUProfile     string        // write a CPU profile here until the server stops
 	SetRole        string        // "name=role": change a user's role and exit
@@ -42,6 +43,7 @@ func loadConfig(args []string) (config, error) {
 	fs.IntVar(&c.NewUsersPerMin, "new-users-per-minute", envInt("CHAT_NEW_USERS_PER_MINUTE", accounts.DefaultNewUsersPerMinute), "guests and sign-ups one client address may create a minute, 0 for no bound (load tests) (env CHAT_NEW_USERS_PER_MINUTE)")
 	fs.IntVar(&c.BcryptCost, "bcrypt-cost", envInt("CHAT_BCRYPT_COST", accounts.DefaultBcryptCost), "bcrypt cost of password hashes, 4 to 31; lower it only for tests (env CHAT_BCRYPT_COST)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", envOr("CHAT_DEBUG_ADDR", ""), "serve /stats (loop, store, rooms) on this separate address, e.g. 127.0.0.1:6060 (env CHAT_DEBUG_ADDR)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", envOr("CHAT_METRICS_ADDR", ""), "serve GET /metrics (Prometheus text format) with no sign-in on this separate address, e.g. 127.0.0.1:9100; keep it private (env CHAT_METRICS_ADDR)")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile to this file until the server stops (for go tool pprof)")
 	fs.StringVar(&c.SetRole, "set-role", "", "give a registered user a role and exit, e.g. -set-role ada=moderator (user, moderator or admin)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", envDuration("CHAT_SHUTDOWN_GRACE", 10*time.Second), "how long a graceful stop may take (env CHAT_SHUTDOWN_GRACE)")

@@ -101,18 +101,27 @@ func run(args []string) error {
 			return
 		}
 		logger.Info("chat: listening", "url", "http://"+addr.String()+"/", "data", cfg.DataDir, "version", version)
-		if cfg.DebugAddr == "" {
-			return
+		app.admin.StartSampler()
+		if cfg.DebugAddr != "" {
+			debug := newDebugServer(loop, app, st)
+			servers = append(servers, debug)
+			if addr, err = debug.Listen(cfg.DebugAddr); err != nil {
+				listenErr = fmt.Errorf("debug address: %w", err)
+				loop.Stop()
+				return
+			}
+			logger.Info("chat: debug listening", "url", "http://"+addr.String()+"/stats")
 		}
-		debug := newDebugServer(loop, app, st)
-		servers = append(servers, debug)
-		addr, err = debug.Listen(cfg.DebugAddr)
-		if err != nil {
-			listenErr = fmt.Errorf("debug address: %w", err)
-			loop.Stop()
-			return
+		if cfg.MetricsAddr != "" {
+			metrics := &httpserver.Server{Loop: loop, Handler: app.admin.MetricsHandler(), ErrorLog: logger}
+			servers = append(servers, metrics)
+			if addr, err = metrics.Listen(cfg.MetricsAddr); err != nil {
+				listenErr = fmt.Errorf("metrics address: %w", err)
+				loop.Stop()
+				return
+			}
+			logger.Info("chat: metrics listening", "url", "http://"+addr.String()+"/metrics")
 		}
-		logger.Info("chat: debug listening", "url", "http://"+addr.String()+"/stats")
 	})
 	stopOnSignal(loop, logger, func() { app.stop(loop, servers, cfg.ShutdownGrace, logger) })
 	if err := loop.Run(); err != nil {
@@ -148,6 +157,7 @@ func (a *chatApp) stop(loop *ioloop.Loop, servers []*httpserver.Server, grace ti
 	for _, s := range servers {
 		s.Close()
 	}
+	a.admin.ShutdownLive()
 	a.engine.Shutdown()
 	deadline := time.Now().Add(grace)
 	var wait func()

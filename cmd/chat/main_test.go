@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,8 +19,9 @@ import (
 // client pointed at it.
 type chatProcess struct {
 	*asynctest.Client
-	cmd        *exec.Cmd
-	stdoutDone <-chan string
+	cmd         *exec.Cmd
+	stdoutDone  <-chan string
+	metricsURLs <-chan string // the -metrics-addr URL, when it was given
 }
 
 // startChat builds nothing: it runs the test binary itself as the server
@@ -29,10 +31,18 @@ type chatProcess struct {
 // process, on the kit (app_test.go); this is what only the process shows.
 func startChat(t *testing.T, dataDir string) *chatProcess {
 	t.Helper()
+	return startChatWith(t, dataDir)
+}
+
+// startChatWith starts the server with more flags; it returns once the
+// main address is listening.
+func startChatWith(t *testing.T, dataDir string, flags ...string) *chatProcess {
+	t.Helper()
 	// The lowest bcrypt cost: under the race detector a hash at the
 	// default cost takes seconds, and the graceful stop waits for the
 	// password executor's warm-up hash.
-	cmd := exec.Command(os.Args[0], "-addr", "127.0.0.1:0", "-data", dataDir, "-bcrypt-cost", "4")
+	args := append([]string{"-addr", "127.0.0.1:0", "-data", dataDir, "-bcrypt-cost", "4"}, flags...)
+	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "CHAT_TEST_RUN=1")
 	stdout, _ := cmd.StdoutPipe()
 	stderr, _ := cmd.StderrPipe()
@@ -41,19 +51,24 @@ func startChat(t *testing.T, dataDir string) *chatProcess {
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	urls := make(chan string, 1)
+	metricsURLs := make(chan string, 1)
 	go func() {
 		listening := regexp.MustCompile(`msg="chat: listening" url=(\S+)`)
+		metrics := regexp.MustCompile(`msg="chat: metrics listening" url=(\S+)`)
 		s := bufio.NewScanner(stderr)
 		for s.Scan() {
 			if m := listening.FindStringSubmatch(s.Text()); m != nil {
 				urls <- m[1]
+			}
+			if m := metrics.FindStringSubmatch(s.Text()); m != nil {
+				metricsURLs <- m[1]
 			}
 		}
 	}()
 	out := make(chan string, 1)
 	go func() { b, _ := io.ReadAll(stdout); out <- string(b) }()
 	url := asynctest.Wait(t, urls, "chat reporting its address")
-	return &chatProcess{Client: asynctest.NewClient(t, url), cmd: cmd, stdoutDone: out}
+	return &chatProcess{Client: asynctest.NewClient(t, url), cmd: cmd, stdoutDone: out, metricsURLs: metricsURLs}
 }
 
 // stop sends SIGTERM, as a platform stops the server, and returns what it
@@ -128,5 +143,24 @@ func TestBcryptCostFlag(t *testing.T) {
 		if (err != nil) != c.wantErr || (!c.wantErr && cfg.BcryptCost != c.want) {
 			t.Errorf("loadConfig(%q): cost %d, %v; want %d, error %v", c.args, cfg.BcryptCost, err, c.want, c.wantErr)
 		}
+	}
+}
+
+// -metrics-addr serves the Prometheus text on an address of its own,
+// without sign-in; the main address keeps /admin/metrics for admins only.
+func TestMetricsAddress(t *testing.T) {
+	p := startChatWith(t, filepath.Join(t.TempDir(), "data"), "-metrics-addr", "127.0.0.1:0")
+	url := asynctest.Wait(t, p.metricsURLs, "chat reporting its metrics address")
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "chat_loop_lag_seconds") {
+		t.Fatalf("GET %s: %d\n%s", url, resp.StatusCode, body)
+	}
+	if r := p.Get("/admin/metrics"); r.Status == 200 {
+		t.Errorf("/admin/metrics on the main address answered 200 to a stranger")
 	}
 }
