@@ -626,8 +626,28 @@ func TestTablesShowTheState(t *testing.T) {
 	mustContain(t, "reports", reports.Body, `<table id="reports"`, "&lt;i&gt;rude&lt;/i&gt;", `class="action-resolve"`,
 		`<span class="admin-count" id="admin-count">1</span>`)
 
+	owner := s.as("owner")
+	ows := s.DialWebSocket("/api/rooms/lobby/ws", "Cookie: "+owner.cookieHeader())
+	ows.Read()
+	var adaConn, ownerConn uint64
+	s.Do(func() {
+		for _, c := range s.engine.Connections() {
+			switch c.UserID {
+			case s.users["ada"].ID:
+				adaConn = c.ID
+			case s.users["owner"].ID:
+				ownerConn = c.ID
+			}
+		}
+	})
 	conns := mod.client.Get("/admin/connections")
-	mustContain(t, "connections", conns.Body, `<table id="connections"`, `data-door="ws"`, "127.0.0.1", `<li data-door="ws">WebSocket: <strong>1</strong>`)
+	mustContain(t, "connections", conns.Body, `<table id="connections"`, `data-door="ws"`, "127.0.0.1", `<li data-door="ws">WebSocket: <strong>2</strong>`,
+		fmt.Sprintf(`action="/admin/connections/%d/kick"`, adaConn))
+	// A moderator is not offered to kick an administrator's connection.
+	mustNotContain(t, "connections", conns.Body, fmt.Sprintf(`action="/admin/connections/%d/kick"`, ownerConn))
+	if r := mod.post(fmt.Sprintf("/admin/connections/%d/kick", ownerConn), nil); r.Status != 403 {
+		t.Errorf("a moderator kicks an administrator's connection: %d; want 403", r.Status)
+	}
 
 	audit := mod.client.Get("/admin/audit?actor=owner")
 	mustContain(t, "audit", audit.Body, `<table id="audit"`, `data-action="delete_message"`, `data-action="mute"`)

@@ -87,7 +87,7 @@ func (a *Admin) render(co *ioloop.Co, c *web.Context, v view) error {
 	case "/admin/reports":
 		return a.reportsPage(co, c, v)
 	case "/admin/connections":
-		return a.connectionsPage(c, v)
+		return a.connectionsPage(co, c, v)
 	case "/admin/audit":
 		return a.auditPage(co, c, v)
 	}
@@ -403,20 +403,48 @@ func (a *Admin) reportsPage(co *ioloop.Co, c *web.Context, v view) error {
 
 // ---- connections ------------------------------------------------------------
 
-// connectionsPage lists every open connection: all from the engine, on
-// the loop, no store read. Whom the reader may kick is judged by what the
-// connection knows (a guest is a plain user; the role of a registered
-// user comes from the session cache when it holds them).
-func (a *Admin) connectionsPage(c *web.Context, v view) error {
+// connectionsPage lists every open connection, from the engine on the
+// loop. Whom the reader may kick is judged by each user's role, read from
+// the store (one read of at most maxJudged distinct users; beyond that the
+// rows offer the kick and the action itself judges).
+func (a *Admin) connectionsPage(co *ioloop.Co, c *web.Context, v view) error {
+	conns := a.cfg.Engine.Connections()
+	var ids []int64
+	seen := map[int64]bool{}
+	for _, ci := range conns {
+		if !seen[ci.UserID] && len(ids) < maxJudged {
+			seen[ci.UserID] = true
+			ids = append(ids, ci.UserID)
+		}
+	}
+	users, err := read(a, co, func(st *store.Store) (map[int64]store.User, error) {
+		users := make(map[int64]store.User, len(ids))
+		for _, id := range ids {
+			u, err := st.UserByID(ctxBackground, id)
+			if err == nil {
+				users[id] = u
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return nil, err
+			}
+		}
+		return users, nil
+	})
+	if err != nil {
+		return err
+	}
 	d := views.AdminConnectionsData{AdminCommon: a.common(c, v, "Connections")}
 	now := time.Now()
 	count := map[string]int{}
-	for _, ci := range a.cfg.Engine.Connections() {
+	for _, ci := range conns {
 		count[string(ci.Door)]++
+		canKick := ci.UserID != v.u.ID
+		if u, ok := users[ci.UserID]; ok {
+			canKick = canActOn(v.u, u) == nil
+		}
 		d.Rows = append(d.Rows, views.AdminConnRow{
 			ID: ci.ID, Door: string(ci.Door), UserID: ci.UserID, UserName: ci.UserName, Guest: ci.Guest, Room: ci.Room,
 			Address: ci.Address, Since: ci.Since, QueuedBytes: ci.QueuedBytes, SinceRead: now.Sub(ci.LastRead),
-			CanKick: ci.UserID != v.u.ID,
+			CanKick: canKick,
 		})
 	}
 	for _, door := range []rooms.Door{rooms.DoorWebSocket, rooms.DoorSSE, rooms.DoorPoll} {
@@ -424,6 +452,10 @@ func (a *Admin) connectionsPage(c *web.Context, v view) error {
 	}
 	return answer(c, v, views.AdminConnections(d), d.Rows)
 }
+
+// maxJudged bounds the users the connections page reads to judge whom the
+// reader may kick.
+const maxJudged = 500
 
 // ---- audit ------------------------------------------------------------------
 
