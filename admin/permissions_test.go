@@ -595,6 +595,7 @@ func TestTablesShowTheState(t *testing.T) {
 	if r := mod.client.Get("/admin/users?done=%3Cscript%3E"); strings.Contains(r.Body, `id="admin-flash"`) {
 		t.Error("an unknown done code made a flash")
 	}
+	mustContain(t, "muted users", mod.client.Get("/admin/users?muted=1").Body, "Muted until", "Why: <q>noise</q>")
 	mustContain(t, "users filtered", mod.client.Get("/admin/users?banned=1").Body, fmt.Sprintf(`data-id="%d"`, s.users["banned1"].ID))
 	mustNotContain(t, "users filtered", mod.client.Get("/admin/users?banned=1").Body, fmt.Sprintf(`data-id="%d"`, s.users["ada"].ID))
 	if r := mod.client.Get("/admin/users?role=god"); r.Status != 400 || !strings.Contains(r.Body, `id="admin-error"`) {
