@@ -25,6 +25,7 @@ import (
 //	/admin/rooms/{room}/lock|unlock|archive|unarchive|slowmode|topic
 //	/admin/messages/{msg}/delete
 //	/admin/reports/{id}/resolve
+//	/admin/reports/dismiss (fields id, several: the bulk dismissal)
 //	/admin/connections/{id}/kick
 //
 // Each one, in this order: the reader must be staff (roles: an
@@ -78,6 +79,7 @@ var doneMessages = map[string]string{
 	"topic":           "The title and topic are saved.",
 	"delete":          "The message is deleted on every screen.",
 	"resolve":         "The report is resolved.",
+	"dismiss":         "The selected reports are dismissed.",
 }
 
 // outcome is an action that succeeded: its code and words for the reader.
@@ -115,6 +117,9 @@ func (h actionHandler) Post(c *web.Context) {
 			case "reports":
 				fallback = "/admin/reports"
 				out, err = a.reportAction(co, c, u, action)
+			case "reports-bulk":
+				fallback = "/admin/reports"
+				out, err = a.dismissReports(co, c, u)
 			case "connections":
 				fallback = "/admin/connections"
 				out, err = a.connectionAction(co, c, u, action)
@@ -560,6 +565,63 @@ func (a *Admin) reportAction(co *ioloop.Co, c *web.Context, u *accounts.User, ac
 	return outcome{"resolve", fmt.Sprintf("Report %d resolved: %s.", id, resolution)}, nil
 }
 
+// dismissReports dismisses several open reports at once (the fields id):
+// each is its own audited resolution, so one already resolved meanwhile
+// does not undo the others. It is refused when none was given (400), there
+// are more than a page of them (400), or none could be dismissed (the
+// first refusal: 404, 409).
+func (a *Admin) dismissReports(co *ioloop.Co, c *web.Context, u *accounts.User) (outcome, error) {
+	raw := c.GetArguments("id")
+	switch {
+	case len(raw) == 0:
+		return outcome{}, refusal(http.StatusBadRequest, "Tick the reports to dismiss first.")
+	case len(raw) > PageSize:
+		return outcome{}, refusal(http.StatusBadRequest, fmt.Sprintf("At most %d reports at once.", PageSize))
+	}
+	ids := make([]int64, 0, len(raw))
+	for _, s := range raw {
+		id, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || id <= 0 {
+			return outcome{}, refusal(http.StatusBadRequest, fmt.Sprintf("%q is not a report.", s))
+		}
+		ids = append(ids, id)
+	}
+	who := actor(c, u)
+	type result struct {
+		done    int
+		refused []error
+	}
+	res, err := write(a, co, func(st *store.Store) (result, error) {
+		var r result
+		for _, id := range ids {
+			err := st.ResolveReportAs(ctxBackground, who, id, store.ResolutionDismissed)
+			switch {
+			case err == nil:
+				r.done++
+			case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrInvalid):
+				r.refused = append(r.refused, storeRefusal(err, fmt.Sprintf("There is no report %d.", id)))
+			default:
+				return r, err
+			}
+		}
+		return r, nil
+	})
+	switch {
+	case err != nil:
+		return outcome{}, err
+	case res.done == 0:
+		return outcome{}, res.refused[0]
+	}
+	msg := fmt.Sprintf("Dismissed %d report%s.", res.done, plural(res.done))
+	for _, r := range res.refused {
+		var he *web.HTTPError
+		if errors.As(r, &he) {
+			msg += " " + he.Message
+		}
+	}
+	return outcome{"dismiss", msg}, nil
+}
+
 // ---- connections ------------------------------------------------------------
 
 func (a *Admin) connectionAction(co *ioloop.Co, c *web.Context, u *accounts.User, action string) (outcome, error) {
@@ -610,6 +672,7 @@ func (a *Admin) actionRoutes() []web.Spec {
 		{Name: "admin-room-action", Pattern: "/admin/rooms/{room}/{action}", New: on("rooms")},
 		{Name: "admin-message-action", Pattern: "/admin/messages/{msg}/{action}", New: on("messages")},
 		{Name: "admin-report-action", Pattern: "/admin/reports/{id}/{action}", New: on("reports")},
+		{Name: "admin-reports-dismiss", Pattern: "/admin/reports/dismiss", New: on("reports-bulk")},
 		{Name: "admin-connection-action", Pattern: "/admin/connections/{id}/{action}", New: on("connections")},
 	}
 }

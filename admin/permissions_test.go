@@ -294,7 +294,7 @@ func roomTarget(name string) func(*testSite) string {
 // The actions in an order in which each still applies after the ones
 // before it succeeded (the connection is kicked before its user, the
 // role changes last).
-func matrixActions(msg, report int64, conn *uint64) []matrixAction {
+func matrixActions(msg, report, report2 int64, conn *uint64) []matrixAction {
 	now := time.Now()
 	return []matrixAction{
 		{name: "mute", path: userPath("ada", "mute"), form: url.Values{"duration": {"1h"}, "reason": {"shouting"}}, target: userTarget("ada"),
@@ -326,8 +326,14 @@ func matrixActions(msg, report int64, conn *uint64) []matrixAction {
 		{name: "resolve", path: func(*testSite) string { return fmt.Sprintf("/admin/reports/%d/resolve", report) },
 			form: url.Values{"resolution": {"dismissed"}}, target: func(*testSite) string { return fmt.Sprintf("report:%d", report) },
 			changed: func(s *testSite) bool {
-				rows, _, _ := s.store.QueryReports(ctx, true, 0, 10)
-				return len(rows) == 0
+				rows, _, _ := s.store.QueryReports(ctx, true, report-1, 1)
+				return len(rows) == 0 || rows[0].ID != report
+			}},
+		{name: "dismiss", path: func(*testSite) string { return "/admin/reports/dismiss" },
+			form: url.Values{"id": {strconv.FormatInt(report2, 10)}}, target: func(*testSite) string { return fmt.Sprintf("report:%d", report2) },
+			changed: func(s *testSite) bool {
+				rows, _, _ := s.store.QueryReports(ctx, false, report2-1, 1)
+				return len(rows) == 1 && rows[0].ID == report2 && rows[0].Resolution == store.ResolutionDismissed
 			}},
 		{name: "kick-connection", path: func(*testSite) string { return fmt.Sprintf("/admin/connections/%d/kick", *conn) },
 			form:   url.Values{"reason": {"go home"}},
@@ -358,6 +364,8 @@ func TestActionsPermissionMatrix(t *testing.T) {
 			reported := s.postMessage("bob", "lobby", "reported words")
 			rep, err := s.store.ReportMessage(ctx, s.users["ada"].ID, reported, "spam")
 			must(t, err)
+			rep2, err := s.store.ReportMessage(ctx, s.users["muted1"].ID, reported, "also spam")
+			must(t, err)
 			// ada's WebSocket, for the connection kick.
 			ada := s.as("ada")
 			ws := s.DialWebSocket("/api/rooms/lobby/ws", "Cookie: "+ada.cookieHeader())
@@ -373,7 +381,7 @@ func TestActionsPermissionMatrix(t *testing.T) {
 			}
 			b := s.as(signInAs[role])
 			me := s.users[signInAs[role]]
-			for _, act := range matrixActions(msg, rep.ID, &conn) {
+			for _, act := range matrixActions(msg, rep.ID, rep2.ID, &conn) {
 				path := act.path(s)
 				var before int
 				if act.target != nil {
@@ -493,6 +501,10 @@ func TestBadInput(t *testing.T) {
 		{"unknown report", admin, "/admin/reports/99999/resolve", url.Values{"resolution": {"dismissed"}}, 404, "There is no report"},
 		{"bad resolution", admin, fmt.Sprintf("/admin/reports/%d/resolve", open.ID), url.Values{"resolution": {"nuke"}}, 400, "Resolve a report by"},
 		{"resolved report", admin, fmt.Sprintf("/admin/reports/%d/resolve", closed.ID), url.Values{"resolution": {"warned"}}, 409, "already resolved"},
+		{"dismiss nothing", admin, "/admin/reports/dismiss", nil, 400, "Tick the reports"},
+		{"dismiss a bad id", admin, "/admin/reports/dismiss", url.Values{"id": {"x"}}, 400, "is not a report"},
+		{"dismiss only resolved ones", admin, "/admin/reports/dismiss", url.Values{"id": {strconv.FormatInt(closed.ID, 10)}}, 409, "already resolved"},
+		{"dismiss unknown ones", admin, "/admin/reports/dismiss", url.Values{"id": {"99999"}}, 404, "There is no report 99999."},
 		{"unknown connection", admin, "/admin/connections/424242/kick", nil, 404, "no open connection"},
 		{"forged XSRF", admin, ada + "/ban", url.Values{"duration": {"1h"}, "_xsrf": {"2|forged|token|x"}}, 403, ""},
 		{"no XSRF", admin, ada + "/ban", url.Values{"duration": {"1h"}, "_xsrf": {""}}, 403, ""},
@@ -563,6 +575,18 @@ func TestJSONAnswers(t *testing.T) {
 	var page struct{ Page []views.AdminUserRow }
 	if r.Status != 200 || json.Unmarshal([]byte(r.Body), &page) != nil || len(page.Page) != 1 || page.Page[0].Name != "ada" {
 		t.Errorf("users as JSON: %d %s", r.Status, r.Body)
+	}
+	// A bulk dismissal with one report resolved meanwhile dismisses the rest.
+	m := s.postMessage("bob", "lobby", "spam")
+	open, err := s.store.ReportMessage(ctx, s.users["ada"].ID, m, "spam")
+	must(t, err)
+	gone, err := s.store.ReportMessage(ctx, s.users["plain"].ID, m, "spam")
+	must(t, err)
+	must(t, s.store.ResolveReport(ctx, s.users["owner"].ID, gone.ID, store.ResolutionWarned))
+	r = admin.post("/admin/reports/dismiss", url.Values{"id": {strconv.FormatInt(open.ID, 10), strconv.FormatInt(gone.ID, 10)}}, accept)
+	if r.Status != 200 || json.Unmarshal([]byte(r.Body), &done) != nil || done.Done != "dismiss" ||
+		!strings.Contains(done.Message, "Dismissed 1 report.") || !strings.Contains(done.Message, "already resolved") {
+		t.Errorf("bulk dismissal: %d %s", r.Status, r.Body)
 	}
 	if r := s.as("").client.Get("/admin/users", accept); r.Status != 401 {
 		t.Errorf("signed-out program: %d; want 401", r.Status)

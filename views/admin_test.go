@@ -15,7 +15,7 @@ var (
 		"select": true, "option": true, "strong": true, "q": true, "del": true,
 	}
 	adminAttrs = map[string]bool{
-		"scope": true, "selected": true, "checked": true, "min": true, "max": true, "step": true,
+		"scope": true, "selected": true, "checked": true, "min": true, "max": true, "step": true, "form": true,
 	}
 )
 
@@ -221,7 +221,10 @@ func TestAdminReportsConnectionsAudit(t *testing.T) {
 	checkAdminPage(t, html)
 	checkIDs(t, html, "reports", "admin-flash", "admin-error")
 	mustHave(t, html, `<tr data-id="4" data-msg="9">`, `name="resolution"`, `<option value="deleted"`, `<option value="warned"`,
-		`<option value="dismissed"`, `href="/admin/messages/9"`, "dismissed 2026-12-03 19:00 UTC")
+		`<option value="dismissed"`, `href="/admin/messages/9"`, "dismissed 2026-12-03 19:00 UTC",
+		`<form id="bulk-dismiss" class="action-dismiss-selected bulk-actions" method="post" action="/admin/reports/dismiss">`,
+		`<input type="checkbox" name="id" value="4" form="bulk-dismiss"`)
+	mustLack(t, html, `value="5" form="bulk-dismiss"`)
 	if forms := actionForms(html); strings.Join(forms["action-resolve"], " ") != "/admin/reports/4/resolve" {
 		t.Errorf("resolve forms %v", forms["action-resolve"])
 	}
