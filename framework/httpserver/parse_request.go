@@ -625,6 +625,16 @@ func (r *RequestHead) interpretFields(lim Limits) error {
 // than chunked a 400 (the body length is unknowable); a coding we do not
 // implement before a final chunked is a 501 (RFC 9112 §6.1).
 func (r *RequestHead) parseTransferEncoding(values []string) error {
+	if err := checkTransferEncoding(values); err != nil {
+		return err
+	}
+	r.Chunked = true
+	return nil
+}
+
+// checkTransferEncoding is parseTransferEncoding's rule, shared with
+// ParseResponseHead: nil when the codings are exactly one final chunked.
+func checkTransferEncoding(values []string) error {
 	var codings, chunked int
 	var lastChunked, unsupported bool
 	for _, v := range values {
@@ -649,7 +659,6 @@ func (r *RequestHead) parseTransferEncoding(values []string) error {
 	case unsupported:
 		return &ParseError{Status: 501, Reason: "unsupported transfer coding before chunked", Kind: ErrUnsupportedTransferCoding}
 	}
-	r.Chunked = true
 	return nil
 }
 
