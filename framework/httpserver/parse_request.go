@@ -255,17 +255,17 @@ func findLineEnd(head []byte, pos int, checkBytes bool) (int, error) {
 	if i < 0 {
 		for _, c := range head[pos:] {
 			if c == 0 {
-				return 0, badRequest("NUL in request head")
+				return 0, badRequest("NUL in message head")
 			}
 		}
 		if j := bytes.IndexByte(head[pos:], '\r'); j >= 0 && j+1 < len(head)-pos {
-			return 0, badRequest("bare CR in request head")
+			return 0, badRequest("bare CR in message head")
 		}
 		return 0, errNoLineEnd
 	}
 	end := pos + i
 	if i == 0 || head[end-1] != '\r' {
-		return 0, badRequest("bare LF in request head")
+		return 0, badRequest("bare LF in message head")
 	}
 	end--
 	if !checkBytes {
@@ -273,10 +273,10 @@ func findLineEnd(head []byte, pos int, checkBytes bool) (int, error) {
 	}
 	for _, c := range head[pos:end] {
 		if c == '\r' {
-			return 0, badRequest("bare CR in request head")
+			return 0, badRequest("bare CR in message head")
 		}
 		if c == 0 {
-			return 0, badRequest("NUL in request head")
+			return 0, badRequest("NUL in message head")
 		}
 	}
 	return end, nil
@@ -336,9 +336,9 @@ func parseFieldLine(head []byte, start, end int) (fieldSpan, error) {
 func controlByteError(c byte) error {
 	switch c {
 	case '\r':
-		return badRequest("bare CR in request head")
+		return badRequest("bare CR in message head")
 	case 0:
-		return badRequest("NUL in request head")
+		return badRequest("NUL in message head")
 	}
 	return nil
 }
