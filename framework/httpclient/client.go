@@ -372,6 +372,9 @@ func (f *fetch) redirect(resp *Response) (*Request, error) {
 			next.Header.Del(name)
 		}
 	}
+	if !strings.EqualFold(u.Host, f.target.url.Host) {
+		next.Header.Del("Host") // a Host set for the first server is not the next one's
+	}
 	return &next, nil
 }
 

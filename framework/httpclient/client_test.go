@@ -370,6 +370,7 @@ func TestStaleConnectionRetry(t *testing.T) {
 // credentials rule across hosts.
 func TestRedirects(t *testing.T) {
 	other := newCountingServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Host", r.Host)
 		fmt.Fprintf(w, "other %s auth=%q cookie=%q", r.Method, r.Header.Get("Authorization"), r.Header.Get("Cookie"))
 	}), false)
 	srv := newCountingServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -386,6 +387,12 @@ func TestRedirects(t *testing.T) {
 		fmt.Fprintf(w, "%s %q type=%q auth=%q", r.Method, body, r.Header.Get("Content-Type"), r.Header.Get("Authorization"))
 	}), false)
 	loop, c := newClient(t, httpclient.Options{})
+	t.Run("a Host set for the first server is not sent to the next", func(t *testing.T) {
+		resp, err := fetch(t, loop, c, &httpclient.Request{URL: srv.URL + "/away", Header: httpserver.Header{"Host": {"first.test"}}})
+		if err != nil || resp.Header.Get("X-Host") != other.Listener.Addr().String() {
+			t.Fatalf("the other server saw Host %q (%v)", resp.Header.Get("X-Host"), err)
+		}
+	})
 	hdr := httpserver.Header{"Content-Type": {"text/plain"}, "Authorization": {"Bearer s3cret"}, "Cookie": {"a=b"}}
 	for _, tc := range []struct {
 		method, path string

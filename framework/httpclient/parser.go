@@ -49,7 +49,11 @@ type responseParser struct {
 
 // reset prepares the parser for the response to a request with method.
 func (p *responseParser) reset(method string, maxBody int64, lim httpserver.Limits) {
-	*p = responseParser{method: method, limits: lim, maxBody: maxBody, pending: p.pending[:0]}
+	pending := p.pending[:0]
+	if cap(pending) > 4<<10 {
+		pending = nil // an idle connection keeps no large buffer
+	}
+	*p = responseParser{method: method, limits: lim, maxBody: maxBody, pending: pending}
 	p.heads.Limits = lim
 	p.chunks.Limits = lim
 	p.chunks.Limits.MaxBodyBytes = maxBody
@@ -129,6 +133,7 @@ func (p *responseParser) step(in []byte, atEOF bool) (int, bool, error) {
 				return 0, false, fmt.Errorf("%w: Content-Length %d, the limit is %d", ErrBodyTooLarge, head.ContentLength, p.maxBody)
 			}
 			p.left = head.ContentLength
+			p.body = make([]byte, 0, min(p.left, 1<<20)) // grows as the bytes arrive past 1 MiB
 			p.state = parseLength
 			if p.left == 0 {
 				p.state = parseDone

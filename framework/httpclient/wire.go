@@ -26,9 +26,12 @@ type wire interface {
 	close()
 }
 
-// readChunk is the most a plain wire asks of its stream per read, and the
-// buffer a TLS wire reads plaintext into.
+// readChunk is the most a plain wire asks of its stream per read.
 const readChunk = 64 << 10
+
+// tlsReadChunk is a TLS wire's plaintext buffer: a tls.Conn Read returns
+// at most one record, and a record holds at most 16 KiB.
+const tlsReadChunk = 16 << 10
 
 // maxPendingWrite bounds a plain wire's queued request bytes: the request
 // is in memory already, so this only stops a server that never reads from
@@ -163,7 +166,7 @@ func (w *tlsWire) receive(fn func([]byte, error)) {
 // readLoop runs on its own goroutine; it touches nothing of the loop's but
 // the buffer it hands over, and only while the loop does not hold it.
 func (w *tlsWire) readLoop() {
-	buf := make([]byte, readChunk)
+	buf := make([]byte, tlsReadChunk)
 	for {
 		n, err := w.conn.Read(buf)
 		if n == 0 && err == nil {
