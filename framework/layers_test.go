@@ -35,8 +35,10 @@ import (
 // queues (tornado.locks, tornado.queues) need only Future and the loop's
 // timers, so they sit just above ioloop too, queues above locks (its
 // waits are locks.Waiters); every layer from iostream up may use them,
-// nothing below may. A new package in framework/ fails the test until it
-// is placed here.
+// nothing below may. httpclient (tornado.httpclient) dials through
+// tcpserver and reads responses with httpserver's parsers; nothing in the
+// framework needs it, so it sits above the server side. A new package in
+// framework/ fails the test until it is placed here.
 var frameworkStack = []string{
 	"chat/framework/concurrent",
 	"chat/framework/ioloop",
@@ -48,6 +50,7 @@ var frameworkStack = []string{
 	"chat/framework/httpserver",
 	"chat/framework/web",
 	"chat/framework/websocket",
+	"chat/framework/httpclient",
 	"chat/framework/asynctest",
 }
 

@@ -436,6 +436,10 @@ func TestBanAs(t *testing.T) {
 	if len(got) != 3 || got[0] != "ban for good" || got[1] != "unban lifted" || !strings.HasPrefix(got[2], "ban until ") {
 		t.Errorf("audit = %q", got)
 	}
+	_, err = f.s.BanAs(ctx, a, f.ada.ID, Forever(), "spam")
+	if want := "ban user " + fmt.Sprint(f.ada.ID) + ": store: conflict: ada is already banned for good"; err == nil || err.Error() != want {
+		t.Errorf("ban twice says %q, want %q", err, want)
+	}
 	if u := f.user(t, f.ada.ID); u.BanReason != "spam" {
 		t.Errorf("ban reason %q", u.BanReason)
 	}

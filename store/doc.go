@@ -40,7 +40,9 @@
 // The admin dashboard's moderation writes (SetRoleAs, MuteAs, BanAs,
 // DeleteMessageAs, ResolveReportAs) name an Actor, the user and the client
 // address, and write the audit row in the same transaction as the change;
-// none may remove the last administrator who can act (ErrLastAdmin). Its
+// none may remove the last administrator who can act (ErrLastAdmin).
+// Beside the server-wide mute and ban it records mutes in one room and
+// bans of an address or CIDR range (MuteInRoomAs, BanAddressAs). Its
 // tables (QueryUsers, QueryRooms, QueryMessages, MessageContext,
 // QueryReports, QueryAudit) are bounded pages, each after a keyset cursor.
 //

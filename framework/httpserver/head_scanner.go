@@ -80,7 +80,7 @@ func (s *HeadScanner) Split(data []byte, atEOF bool) (advance int, token []byte,
 			}
 			if data[i+1] != '\n' {
 				s.restart()
-				return 0, nil, badRequest("bare CR in request head")
+				return 0, nil, badRequest("bare CR in message head")
 			}
 			if s.inFields && i > s.lineStart {
 				if err := s.checkFieldBytes(i + 1); err != nil {
@@ -91,7 +91,7 @@ func (s *HeadScanner) Split(data []byte, atEOF bool) (advance int, token []byte,
 		case '\n':
 			if i == 0 || data[i-1] != '\r' {
 				s.restart()
-				return 0, nil, badRequest("bare LF in request head")
+				return 0, nil, badRequest("bare LF in message head")
 			}
 			empty := i-1 == s.lineStart
 			switch {
@@ -118,7 +118,7 @@ func (s *HeadScanner) Split(data []byte, atEOF bool) (advance int, token []byte,
 			continue
 		case 0:
 			s.restart()
-			return 0, nil, badRequest("NUL in request head")
+			return 0, nil, badRequest("NUL in message head")
 		}
 		if !s.inFields {
 			if i+1-s.lineStart > lim.MaxRequestLineBytes {
@@ -161,5 +161,5 @@ func (s *HeadScanner) needMore(data []byte, atEOF bool) (int, []byte, error) {
 		return len(data), nil, nil
 	}
 	s.restart()
-	return 0, nil, incomplete("connection closed in request head")
+	return 0, nil, incomplete("connection closed in message head")
 }

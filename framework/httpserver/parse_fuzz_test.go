@@ -141,7 +141,7 @@ func netHTTPValidHost(h string) bool {
 // smuggling safety or RFC 9112 conformance; see ParseRequestHead and
 // ChunkedDecoder.
 var deliberateRejections = map[string]string{
-	"bare LF in request head":                                                   "net/http accepts LF line endings",
+	"bare LF in message head":                                                   "net/http accepts LF line endings",
 	"bare LF in trailer section":                                                "net/http accepts LF line endings",
 	"obsolete line folding in header":                                           "net/http unfolds obs-fold",
 	"Transfer-Encoding together with Content-Length":                            "net/http lets chunked win and drops Content-Length",

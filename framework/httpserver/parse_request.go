@@ -255,17 +255,17 @@ func findLineEnd(head []byte, pos int, checkBytes bool) (int, error) {
 	if i < 0 {
 		for _, c := range head[pos:] {
 			if c == 0 {
-				return 0, badRequest("NUL in request head")
+				return 0, badRequest("NUL in message head")
 			}
 		}
 		if j := bytes.IndexByte(head[pos:], '\r'); j >= 0 && j+1 < len(head)-pos {
-			return 0, badRequest("bare CR in request head")
+			return 0, badRequest("bare CR in message head")
 		}
 		return 0, errNoLineEnd
 	}
 	end := pos + i
 	if i == 0 || head[end-1] != '\r' {
-		return 0, badRequest("bare LF in request head")
+		return 0, badRequest("bare LF in message head")
 	}
 	end--
 	if !checkBytes {
@@ -273,10 +273,10 @@ func findLineEnd(head []byte, pos int, checkBytes bool) (int, error) {
 	}
 	for _, c := range head[pos:end] {
 		if c == '\r' {
-			return 0, badRequest("bare CR in request head")
+			return 0, badRequest("bare CR in message head")
 		}
 		if c == 0 {
-			return 0, badRequest("NUL in request head")
+			return 0, badRequest("NUL in message head")
 		}
 	}
 	return end, nil
@@ -336,9 +336,9 @@ func parseFieldLine(head []byte, start, end int) (fieldSpan, error) {
 func controlByteError(c byte) error {
 	switch c {
 	case '\r':
-		return badRequest("bare CR in request head")
+		return badRequest("bare CR in message head")
 	case 0:
-		return badRequest("NUL in request head")
+		return badRequest("NUL in message head")
 	}
 	return nil
 }
@@ -625,6 +625,16 @@ func (r *RequestHead) interpretFields(lim Limits) error {
 // than chunked a 400 (the body length is unknowable); a coding we do not
 // implement before a final chunked is a 501 (RFC 9112 §6.1).
 func (r *RequestHead) parseTransferEncoding(values []string) error {
+	if err := checkTransferEncoding(values); err != nil {
+		return err
+	}
+	r.Chunked = true
+	return nil
+}
+
+// checkTransferEncoding is parseTransferEncoding's rule, shared with
+// ParseResponseHead: nil when the codings are exactly one final chunked.
+func checkTransferEncoding(values []string) error {
 	var codings, chunked int
 	var lastChunked, unsupported bool
 	for _, v := range values {
@@ -649,7 +659,6 @@ func (r *RequestHead) parseTransferEncoding(values []string) error {
 	case unsupported:
 		return &ParseError{Status: 501, Reason: "unsupported transfer coding before chunked", Kind: ErrUnsupportedTransferCoding}
 	}
-	r.Chunked = true
 	return nil
 }
 

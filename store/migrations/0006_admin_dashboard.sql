@@ -15,3 +15,33 @@ CREATE INDEX users_created_at ON users (created_at, id);
 
 -- The last-admin rule counts the administrators.
 CREATE INDEX users_role ON users (role);
+
+-- Mutes in one room, beside the server-wide users.muted_until. A row per
+-- room and user; lifting a mute ends it now rather than deleting the row.
+CREATE TABLE room_mutes (
+    room_id    INTEGER NOT NULL REFERENCES rooms (id),
+    user_id    INTEGER NOT NULL REFERENCES users (id),
+    until      INTEGER NOT NULL,
+    reason     TEXT    NOT NULL DEFAULT '',
+    created_by INTEGER NOT NULL REFERENCES users (id),
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (room_id, user_id)
+);
+-- A user's mutes in every room.
+CREATE INDEX room_mutes_user ON room_mutes (user_id);
+
+-- Bans of a client address or a CIDR range. cidr is the canonical masked
+-- prefix ("192.0.2.0/24", "2001:db8::/48"; one address is /32 or /128);
+-- lo and hi are its first and last address as 16 bytes (IPv4 mapped into
+-- ::ffff:0:0/96), so "is this address banned" is a byte comparison.
+CREATE TABLE address_bans (
+    id         INTEGER PRIMARY KEY,
+    cidr       TEXT    NOT NULL UNIQUE,
+    lo         BLOB    NOT NULL CHECK (length(lo) = 16),
+    hi         BLOB    NOT NULL CHECK (length(hi) = 16),
+    until      INTEGER NOT NULL,
+    reason     TEXT    NOT NULL DEFAULT '',
+    created_by INTEGER NOT NULL REFERENCES users (id),
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX address_bans_until ON address_bans (until);
