@@ -483,6 +483,7 @@ func TestBadInput(t *testing.T) {
 		{"no duration", admin, ada + "/mute", nil, 400, "Choose how long"},
 		{"reason too long", admin, ada + "/kick", url.Values{"reason": {strings.Repeat("x", MaxReasonChars+1)}}, 400, "at most 500 characters"},
 		{"unknown role", admin, ada + "/role", url.Values{"role": {"god"}}, 400, "user, moderator or admin"},
+		{"a role for a guest", admin, fmt.Sprintf("/admin/users/%d/role", s.users["gus"].ID), url.Values{"role": {"moderator"}}, 400, "is a guest"},
 		{"unmute who is not muted", admin, ada + "/unmute", nil, 409, "not muted"},
 		{"unban who is not banned", admin, ada + "/unban", nil, 409, "not banned"},
 		{"moderator bans an admin", mod, fmt.Sprintf("/admin/users/%d/ban", s.users["owner"].ID), url.Values{"duration": {"forever"}}, 403, "who is an administrator"},

@@ -815,7 +815,7 @@ func userActions(d AdminUsersData, u AdminUserRow) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		if d.IsAdmin {
+		if d.IsAdmin && !u.Guest {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 75, "<form class=\"action-role\" method=\"post\" action=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
