@@ -16,6 +16,7 @@ type User struct {
 	Guest          bool
 	SessionVersion int64
 	MutedUntil     time.Time // zero: not muted
+	MuteReason     string
 	BannedUntil    time.Time // zero: not banned
 	BanReason      string
 }
@@ -23,7 +24,7 @@ type User struct {
 func userFromStore(u store.User) User {
 	return User{
 		ID: u.ID, Name: u.Name, Role: u.Role, Guest: u.Guest, SessionVersion: u.SessionVersion,
-		MutedUntil: u.MutedUntil, BannedUntil: u.BannedUntil, BanReason: u.BanReason,
+		MutedUntil: u.MutedUntil, MuteReason: u.MuteReason, BannedUntil: u.BannedUntil, BanReason: u.BanReason,
 	}
 }
 

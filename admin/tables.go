@@ -3,7 +3,6 @@ package admin
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
@@ -191,32 +190,13 @@ func (a *Admin) usersPage(co *ioloop.Co, c *web.Context, v view) error {
 		return a.refusePage(co, c, v, http.StatusBadRequest, "The users table sorts by name, joined or messages.")
 	}
 	type page struct {
-		rows        []store.UserRow
-		next        string
-		total       int
-		muteReasons map[int64]string
+		rows  []store.UserRow
+		next  string
+		total int
 	}
 	p, err := read(a, co, func(st *store.Store) (page, error) {
 		rows, next, total, err := st.QueryUsers(ctxBackground, uq)
-		if err != nil {
-			return page{}, err
-		}
-		// The store keeps a ban's reason on the user but a mute's only in
-		// the audit log: the latest mute entry of each muted user says why.
-		reasons := map[int64]string{}
-		for _, r := range rows {
-			if !r.MutedAt(uq.Now) {
-				continue
-			}
-			entries, err := st.QueryAudit(ctxBackground, store.AuditQuery{Target: fmt.Sprintf("user:%d", r.ID), Action: store.ActionMute, Limit: 1})
-			if err != nil {
-				return page{}, err
-			}
-			if len(entries) == 1 {
-				_, reasons[r.ID], _ = strings.Cut(entries[0].Details, ": ")
-			}
-		}
-		return page{rows, next, total, reasons}, nil
+		return page{rows, next, total}, err
 	})
 	if err != nil {
 		if err := badFilter(&v, err); err != nil {
@@ -229,7 +209,7 @@ func (a *Admin) usersPage(co *ioloop.Co, c *web.Context, v view) error {
 	for _, r := range p.rows {
 		d.Rows = append(d.Rows, views.AdminUserRow{
 			ID: r.ID, Name: r.Name, Role: string(r.Role), Guest: r.Guest, Joined: r.CreatedAt, Messages: r.Messages,
-			Doors: doors[r.ID], MutedUntil: r.MutedUntil, MuteReason: p.muteReasons[r.ID], BannedUntil: r.BannedUntil, BanReason: r.BanReason,
+			Doors: doors[r.ID], MutedUntil: r.MutedUntil, MuteReason: r.MuteReason, BannedUntil: r.BannedUntil, BanReason: r.BanReason,
 			CanAct: canActOn(v.u, r.User) == nil,
 		})
 	}

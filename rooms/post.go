@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"chat/accounts"
@@ -137,7 +138,7 @@ func (e *Engine) check(h *hub, u *accounts.User, a *action) *Refusal {
 		a.body = body
 	}
 	if a.kind != actDelete && u.MutedAt(now) {
-		return refuseUntil(http.StatusForbidden, "muted", u.MutedUntil, now, "You are muted.")
+		return refuseUntil(http.StatusForbidden, "muted", u.MutedUntil, now, "You are muted: %s.", strings.TrimSuffix(reasonOr(u.MuteReason), "."))
 	}
 	switch {
 	case h.room.Archived:

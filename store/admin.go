@@ -188,11 +188,21 @@ func (s *Store) MuteAs(ctx context.Context, a Actor, userID int64, until time.Ti
 		case muted:
 			return conflict("%s is already muted %s", u.Name, untilWords(u.MutedUntil))
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET muted_until = ? WHERE id = ?`, nullMillis(until), userID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET muted_until = ?, mute_reason = ? WHERE id = ?`,
+			nullMillis(until), muteReason(until, reason), userID); err != nil {
 			return err
 		}
 		return appendAudit(ctx, tx, a, action, userTarget(userID), untilDetails(until, reason))
 	})
+}
+
+// muteReason is what users.mute_reason keeps: the reason while muted,
+// nothing once unmuted.
+func muteReason(until time.Time, reason string) string {
+	if until.IsZero() {
+		return ""
+	}
+	return reason
 }
 
 // BanAs bans a user until the given time with a reason shown to them, or
@@ -464,7 +474,7 @@ func (s *Store) QueryUsers(ctx context.Context, q UserQuery) ([]UserRow, string,
 	}
 	limit := clampLimit(q.Limit)
 	pageArgs = append(pageArgs, limit+1) // one more says whether a next page exists
-	query := `SELECT * FROM (SELECT u.id, u.name, u.role, u.created_at, u.muted_until, u.banned_until,
+	query := `SELECT * FROM (SELECT u.id, u.name, u.role, u.created_at, u.muted_until, u.mute_reason, u.banned_until,
 		u.ban_reason, u.guest, u.session_version,
 		(SELECT count(*) FROM messages WHERE author_id = u.id) AS messages
 		FROM users AS u` + filter + `)` + page +
@@ -497,7 +507,7 @@ func scanUserRow(rows *sql.Rows) (UserRow, error) {
 		createdAt         int64
 		mutedTo, bannedTo sql.NullInt64
 	)
-	err := rows.Scan(&r.ID, &r.Name, &r.Role, &createdAt, &mutedTo, &bannedTo, &r.BanReason,
+	err := rows.Scan(&r.ID, &r.Name, &r.Role, &createdAt, &mutedTo, &r.MuteReason, &bannedTo, &r.BanReason,
 		&r.Guest, &r.SessionVersion, &r.Messages)
 	r.CreatedAt = fromMillis(createdAt)
 	r.MutedUntil = fromNullMillis(mutedTo)

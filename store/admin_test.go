@@ -485,6 +485,10 @@ func TestMuteAs(t *testing.T) {
 		if u.MutedAt(now()) != step.wantMuted || u.SessionVersion != v0 {
 			t.Errorf("%s: muted %v, session version %d (want %v, %d)", step.name, u.MutedAt(now()), u.SessionVersion, step.wantMuted, v0)
 		}
+		// The reason is kept while muted, for the user and the dashboard.
+		if wantReason := map[bool]string{true: "shouting", false: ""}[step.wantMuted]; u.MuteReason != wantReason {
+			t.Errorf("%s: mute reason %q, want %q", step.name, u.MuteReason, wantReason)
+		}
 	}
 	if err := f.s.MuteAs(ctx, a, 999, Forever(), "x"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("mute an unknown user: %v", err)

@@ -26,6 +26,7 @@ type User struct {
 	Role         Role
 	CreatedAt    time.Time
 	MutedUntil   time.Time // zero: not muted
+	MuteReason   string    // why, as the moderator gave it
 	BannedUntil  time.Time // zero: not banned
 	BanReason    string
 	// Guest: created by CreateGuest, with no password (an empty hash).
@@ -44,7 +45,7 @@ func (u User) BannedAt(t time.Time) bool { return t.Before(u.BannedUntil) }
 // MaxNameLen bounds user and room names (in bytes).
 const MaxNameLen = 64
 
-const userColumns = `id, name, password_hash, role, created_at, muted_until, banned_until, ban_reason,
+const userColumns = `id, name, password_hash, role, created_at, muted_until, mute_reason, banned_until, ban_reason,
 	guest, session_version FROM users`
 
 // CreateUser stores a new user. It fails with ErrNameTaken if the name is
@@ -164,7 +165,7 @@ func (s *Store) SetRole(ctx context.Context, actorID, userID int64, role Role) e
 // in the audit log with the reason.
 func (s *Store) MuteUser(ctx context.Context, actorID, userID int64, until time.Time, reason string) error {
 	return s.moderate(ctx, Actor{ID: actorID}, ActionMute, userTarget(userID), untilDetails(until, reason),
-		`UPDATE users SET muted_until = ? WHERE id = ?`, nullMillis(until), userID)
+		`UPDATE users SET muted_until = ?, mute_reason = ? WHERE id = ?`, nullMillis(until), muteReason(until, reason), userID)
 }
 
 // BanUser bans a user until the given time (zero: lift the ban) with a
@@ -207,7 +208,7 @@ func scanUser(rows *sql.Rows) (User, error) {
 		createdAt         int64
 		mutedTo, bannedTo sql.NullInt64
 	)
-	err := rows.Scan(&u.ID, &u.Name, &u.PasswordHash, &u.Role, &createdAt, &mutedTo, &bannedTo, &u.BanReason,
+	err := rows.Scan(&u.ID, &u.Name, &u.PasswordHash, &u.Role, &createdAt, &mutedTo, &u.MuteReason, &bannedTo, &u.BanReason,
 		&u.Guest, &u.SessionVersion)
 	u.CreatedAt = fromMillis(createdAt)
 	u.MutedUntil = fromNullMillis(mutedTo)

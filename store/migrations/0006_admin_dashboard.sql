@@ -4,6 +4,9 @@
 -- '' for entries written before this step, and for tools with no client.
 ALTER TABLE audit_log ADD COLUMN address TEXT NOT NULL DEFAULT '';
 
+-- Why a user is muted, shown to them and on the dashboard, as ban_reason is.
+ALTER TABLE users ADD COLUMN mute_reason TEXT NOT NULL DEFAULT '';
+
 -- The audit log filtered by actor, target or action, newest first.
 CREATE INDEX audit_log_actor ON audit_log (actor_id, id);
 CREATE INDEX audit_log_target ON audit_log (target, id);
