@@ -335,6 +335,11 @@ func (a *Admin) userAction(co *ioloop.Co, c *web.Context, u *accounts.User, acti
 		out = outcome{action, fmt.Sprintf("%s is now %s.", target.Name, article(role))}
 	case "kick":
 		n := a.cfg.Engine.Kick(id, reason)
+		if _, err := write(a, co, func(st *store.Store) (struct{}, error) {
+			return struct{}{}, st.LogAs(ctxBackground, who, store.ActionKick, fmt.Sprintf("user:%d", id), reasonDetails(fmt.Sprintf("%d connection%s", n, plural(n)), reason))
+		}); err != nil {
+			return outcome{}, err
+		}
 		return outcome{action, fmt.Sprintf("Kicked %s: %d connection%s closed.", target.Name, n, plural(n))}, nil
 	}
 	if err != nil {
@@ -659,7 +664,22 @@ func (a *Admin) connectionAction(co *ioloop.Co, c *web.Context, u *accounts.User
 	if !a.cfg.Engine.KickConnection(id, reason) {
 		return outcome{}, gone
 	}
+	who := actor(c, u)
+	if _, err := write(a, co, func(st *store.Store) (struct{}, error) {
+		details := reasonDetails(fmt.Sprintf("%s connection %d from %s", info.Door, id, info.Address), reason)
+		return struct{}{}, st.LogAs(ctxBackground, who, store.ActionKick, fmt.Sprintf("user:%d", info.UserID), details)
+	}); err != nil {
+		return outcome{}, err
+	}
 	return outcome{"kick-connection", fmt.Sprintf("Closed %s's %s connection.", target.Name, views.DoorLabel(string(info.Door)))}, nil
+}
+
+// reasonDetails is an audit entry's details: what was done, and why.
+func reasonDetails(what, reason string) string {
+	if reason == "" {
+		return what
+	}
+	return what + ": " + reason
 }
 
 // actionRoutes are the POST actions.

@@ -267,7 +267,7 @@ type matrixAction struct {
 	name    string
 	path    func(s *testSite) string
 	form    url.Values
-	target  func(s *testSite) string // the audit target; "" for the unaudited kicks
+	target  func(s *testSite) string // the audit target
 	adminOK bool                     // only administrators may
 	changed func(s *testSite) bool   // whether it took effect
 	// onLoop: changed reads the engine, on the loop, and the change
@@ -336,7 +336,7 @@ func matrixActions(msg, report, report2 int64, conn *uint64) []matrixAction {
 				return len(rows) == 1 && rows[0].ID == report2 && rows[0].Resolution == store.ResolutionDismissed
 			}},
 		{name: "kick-connection", path: func(*testSite) string { return fmt.Sprintf("/admin/connections/%d/kick", *conn) },
-			form:   url.Values{"reason": {"go home"}},
+			form: url.Values{"reason": {"go home"}}, target: userTarget("ada"),
 			onLoop: true, changed: func(s *testSite) bool {
 				for _, c := range s.engine.Connections() {
 					if c.ID == *conn {
@@ -345,7 +345,7 @@ func matrixActions(msg, report, report2 int64, conn *uint64) []matrixAction {
 				}
 				return true
 			}},
-		{name: "kick", path: userPath("ada", "kick"), form: url.Values{"reason": {"cool off"}}},
+		{name: "kick", path: userPath("ada", "kick"), form: url.Values{"reason": {"cool off"}}, target: userTarget("ada")},
 		{name: "role", path: userPath("ada", "role"), form: url.Values{"role": {"moderator"}}, target: userTarget("ada"), adminOK: true,
 			changed: func(s *testSite) bool { return s.user("ada").Role == store.RoleModerator }},
 	}

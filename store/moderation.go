@@ -22,6 +22,7 @@ const (
 	ActionSetRoomSlowMode = "set_room_slow_mode"
 	ActionChangeRoom      = "change_room" // a RoomChange of several settings; details are its JSON
 	ActionResolveReport   = "resolve_report"
+	ActionKick            = "kick" // LogAs: a user's connections (target user:ID) or one of them (details name it)
 )
 
 // AuditEntry is one line of the append-only audit log.
@@ -75,6 +76,16 @@ func (s *Store) moderate(ctx context.Context, a Actor, action, target, details, 
 
 // appendAudit writes one audit entry inside tx, the transaction of the
 // change it records.
+// LogAs records an action that changes nothing stored (a kick closes
+// connections, which live only in the server's memory) in the audit log.
+// Actions that change the database write their entry themselves, in the
+// change's transaction.
+func (s *Store) LogAs(ctx context.Context, a Actor, action, target, details string) error {
+	return s.writeTx(ctx, action+" "+target, func(tx *sql.Tx) error {
+		return appendAudit(ctx, tx, a, action, target, details)
+	})
+}
+
 func appendAudit(ctx context.Context, tx *sql.Tx, a Actor, action, target, details string) error {
 	_, err := tx.ExecContext(ctx, insertAuditSQL, a.ID, action, target, details, a.Address, toMillis(now()))
 	if err != nil {

@@ -381,7 +381,7 @@ func (f AuditFilter) Values() url.Values {
 
 // AuditActions are the audit log's actions, for the filter.
 var AuditActions = []string{
-	"set_role", "mute", "unmute", "ban", "unban", "delete_message", "set_room_topic", "set_room_locked",
+	"set_role", "mute", "unmute", "ban", "unban", "kick", "delete_message", "set_room_topic", "set_room_locked",
 	"set_room_archived", "set_room_slow_mode", "change_room", "resolve_report",
 }
 
