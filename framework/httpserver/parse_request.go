@@ -172,44 +172,62 @@ func ParseRequestHead(head []byte, lim Limits) (*RequestHead, error) {
 	}
 	requestLineEnd := lineEnd
 
-	// Header field lines: validate and record spans.
+	s, header, err := parseFieldSection(head, lineEnd+2, lim, "request")
+	if err != nil {
+		return nil, err
+	}
+	r := &RequestHead{ContentLength: -1, Header: header}
+	if err := r.parseRequestLine(s[:requestLineEnd]); err != nil {
+		return nil, err
+	}
+	if err := r.interpretFields(lim); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// parseFieldSection validates the header field lines of a message head
+// (request or response: what names it in errors) from fieldStart to the
+// empty line that must end head, and returns one copy of the whole head
+// with field names in canonical form, which backs every string of the
+// result, and the fields, in order, as a Header whose values point into
+// it. Both parsers share it, so a request and a response are held to the
+// same field rules.
+func parseFieldSection(head []byte, fieldStart int, lim Limits, what string) (string, Header, error) {
 	var spanArray [32]fieldSpan
 	spans := spanArray[:0]
-	fieldStart := lineEnd + 2
-	pos = fieldStart
+	pos := fieldStart
 	for {
 		lineEnd, err := findLineEnd(head, pos, false)
 		if err != nil {
 			if err == errNoLineEnd {
 				if len(head)-fieldStart > lim.MaxHeaderBytes {
-					return nil, headerTooLarge("header section too large")
+					return "", nil, headerTooLarge("header section too large")
 				}
-				return nil, badRequest("incomplete request head")
+				return "", nil, badRequest("incomplete " + what + " head")
 			}
-			return nil, err
+			return "", nil, err
 		}
 		if lineEnd == pos {
 			if lineEnd+2 != len(head) {
-				return nil, badRequest("bytes after the end of the request head")
+				return "", nil, badRequest("bytes after the end of the " + what + " head")
 			}
 			break
 		}
 		if lineEnd+2-fieldStart > lim.MaxHeaderBytes {
-			return nil, headerTooLarge("header section too large")
+			return "", nil, headerTooLarge("header section too large")
 		}
 		if len(spans) == lim.MaxHeaderCount {
-			return nil, headerTooLarge("too many header fields")
+			return "", nil, headerTooLarge("too many header fields")
 		}
 		span, err := parseFieldLine(head, pos, lineEnd)
 		if err != nil {
-			return nil, err
+			return "", nil, err
 		}
 		spans = append(spans, span)
 		pos = lineEnd + 2
 	}
 
-	// One copy of the head, with field names in canonical form, backs every
-	// string of the result.
 	var b strings.Builder
 	b.Grow(len(head))
 	b.Write(head[:fieldStart])
@@ -222,25 +240,18 @@ func ParseRequestHead(head []byte, lim Limits) (*RequestHead, error) {
 	b.Write(head[last:])
 	s := b.String()
 
-	r := &RequestHead{ContentLength: -1}
-	if err := r.parseRequestLine(s[:requestLineEnd]); err != nil {
-		return nil, err
-	}
-	r.Header = make(Header, len(spans))
+	header := make(Header, len(spans))
 	values := make([]string, len(spans))
 	for i, sp := range spans {
 		name := s[sp.nameStart:sp.nameEnd]
 		values[i] = s[sp.valueStart:sp.valueEnd]
-		if prev, ok := r.Header[name]; ok {
-			r.Header[name] = append(prev, values[i])
+		if prev, ok := header[name]; ok {
+			header[name] = append(prev, values[i])
 		} else {
-			r.Header[name] = values[i : i+1 : i+1]
+			header[name] = values[i : i+1 : i+1]
 		}
 	}
-	if err := r.interpretFields(lim); err != nil {
-		return nil, err
-	}
-	return r, nil
+	return s, header, nil
 }
 
 var crlf = []byte("\r\n")

@@ -81,64 +81,13 @@ func ParseResponseHead(head []byte, lim Limits) (*ResponseHead, error) {
 	}
 	statusLineEnd := lineEnd
 
-	var spanArray [32]fieldSpan
-	spans := spanArray[:0]
-	fieldStart := lineEnd + 2
-	pos := fieldStart
-	for {
-		lineEnd, err := findLineEnd(head, pos, false)
-		if err != nil {
-			if err == errNoLineEnd {
-				return nil, badRequest("incomplete response head")
-			}
-			return nil, err
-		}
-		if lineEnd == pos {
-			if lineEnd+2 != len(head) {
-				return nil, badRequest("bytes after the end of the response head")
-			}
-			break
-		}
-		if lineEnd+2-fieldStart > lim.MaxHeaderBytes {
-			return nil, headerTooLarge("header section too large")
-		}
-		if len(spans) == lim.MaxHeaderCount {
-			return nil, headerTooLarge("too many header fields")
-		}
-		span, err := parseFieldLine(head, pos, lineEnd)
-		if err != nil {
-			return nil, err
-		}
-		spans = append(spans, span)
-		pos = lineEnd + 2
-	}
-
-	var b strings.Builder
-	b.Grow(len(head))
-	b.Write(head[:fieldStart])
-	last := fieldStart
-	for _, sp := range spans {
-		b.Write(head[last:sp.nameStart])
-		writeCanonicalName(&b, head[sp.nameStart:sp.nameEnd])
-		last = int(sp.nameEnd)
-	}
-	b.Write(head[last:])
-	s := b.String()
-
-	r := &ResponseHead{ContentLength: -1}
-	if err := r.parseStatusLine(s[:statusLineEnd]); err != nil {
+	s, header, err := parseFieldSection(head, lineEnd+2, lim, "response")
+	if err != nil {
 		return nil, err
 	}
-	r.Header = make(Header, len(spans))
-	values := make([]string, len(spans))
-	for i, sp := range spans {
-		name := s[sp.nameStart:sp.nameEnd]
-		values[i] = s[sp.valueStart:sp.valueEnd]
-		if prev, ok := r.Header[name]; ok {
-			r.Header[name] = append(prev, values[i])
-		} else {
-			r.Header[name] = values[i : i+1 : i+1]
-		}
+	r := &ResponseHead{ContentLength: -1, Header: header}
+	if err := r.parseStatusLine(s[:statusLineEnd]); err != nil {
+		return nil, err
 	}
 	if err := r.interpretFields(); err != nil {
 		return nil, err
