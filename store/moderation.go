@@ -100,27 +100,9 @@ func appendAudit(ctx context.Context, tx *sql.Tx, a Actor, action, target, detai
 // in the same transaction. Deleting a deleted message changes nothing and
 // succeeds; an unknown id is ErrNotFound.
 func (s *Store) DeleteMessage(ctx context.Context, actorID, messageID int64, reason string) error {
-	what := fmt.Sprintf("delete message %d", messageID)
-	if err := s.checkOpen(what); err != nil {
-		return err
-	}
-	var (
-		roomID  int64
-		deleted bool
-	)
-	err := s.readDB.QueryRowContext(ctx, `SELECT room_id, deleted_at IS NOT NULL FROM messages WHERE id = ?`,
-		messageID).Scan(&roomID, &deleted)
-	if err != nil {
-		return fmt.Errorf("%s: %w", what, notFound(err))
-	}
-	if deleted {
-		return nil
-	}
-	_, err = s.submitWait(ctx, DeleteMessage{RoomID: roomID, MessageID: messageID, ActorID: actorID,
-		AsModerator: true, Reason: reason})
-	if errors.Is(err, ErrNotFound) {
-		// Messages are never removed nor moved, so it was deleted meanwhile.
-		return nil
+	err := s.DeleteMessageAs(ctx, Actor{ID: actorID}, messageID, reason)
+	if errors.Is(err, ErrConflict) {
+		return nil // already deleted: nothing to change
 	}
 	return err
 }
