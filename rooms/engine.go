@@ -125,6 +125,8 @@ type Engine struct {
 	stats   counters
 	// lastConnID numbers the connections on every door (conns.go).
 	lastConnID uint64
+	// bans is the table of the address bans in force (addressbans.go).
+	bans banTable
 }
 
 // counters are the engine's running totals, for Stats.
@@ -149,6 +151,7 @@ func New(cfg Config) *Engine {
 	e.cfg.Broker.Start(e.deliver)
 	e.sweeper = ioloop.NewPeriodicCallback(cfg.Loop, time.Minute, func() { e.limiter.sweep(e.now()) })
 	e.sweeper.Start()
+	e.startAddressBans()
 	return e
 }
 
