@@ -30,6 +30,7 @@ const (
 	SectionReports     = "reports"
 	SectionConnections = "connections"
 	SectionAudit       = "audit"
+	SectionBans        = "bans"
 )
 
 // AdminSection is one entry of the dashboard's navigation.
@@ -46,6 +47,7 @@ var AdminSections = []AdminSection{
 	{SectionReports, "Reports", "/admin/reports"},
 	{SectionConnections, "Connections", "/admin/connections"},
 	{SectionAudit, "Audit log", "/admin/audit"},
+	{SectionBans, "Address bans", "/admin/bans"},
 }
 
 // AdminCommon is what every table page shows besides its table.
