@@ -139,6 +139,9 @@ func (e *Engine) check(h *hub, u *accounts.User, a *action) *Refusal {
 	if a.kind != actDelete && u.MutedAt(now) {
 		return refuseUntil(http.StatusForbidden, "muted", u.MutedUntil, now, "You are muted.")
 	}
+	if m, ok := h.roomMute(u.ID); ok && a.kind != actDelete {
+		return refuseUntil(http.StatusForbidden, "muted", m.Until, now, "You are muted in this room: %s.", reasonOr(m.Reason))
+	}
 	switch {
 	case h.room.Archived:
 		return refuse(http.StatusForbidden, "archived", "This room is archived: it is read-only.")
