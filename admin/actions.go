@@ -312,6 +312,9 @@ func (a *Admin) userAction(co *ioloop.Co, c *web.Context, u *accounts.User, acti
 	if banAddress {
 		addresses = a.userAddresses(id)
 	}
+	if room := strings.TrimSpace(c.GetArgument("room", "")); room != "" && (action == "mute" || action == "unmute") {
+		return a.roomMute(co, who, target, room, action, until, reason)
+	}
 	var out outcome
 	switch action {
 	case "mute", "unmute":
@@ -404,6 +407,36 @@ func (a *Admin) banAddresses(co *ioloop.Co, who store.Actor, addresses []string,
 		}
 	}
 	return strings.TrimSpace(msg + " " + strings.Join(notes, " "))
+}
+
+// roomMute mutes the target in one room (or lifts that mute) and makes it
+// live in the room's hub.
+func (a *Admin) roomMute(co *ioloop.Co, who store.Actor, target store.User, name, action string, until time.Time, reason string) (outcome, error) {
+	notFound := fmt.Sprintf("There is no room %q.", name)
+	if !store.ValidRoomName(name) {
+		return outcome{}, refusal(http.StatusNotFound, notFound)
+	}
+	room, err := read(a, co, func(st *store.Store) (store.Room, error) { return st.RoomByName(ctxBackground, name) })
+	if err != nil {
+		return outcome{}, storeRefusal(err, notFound)
+	}
+	if action == "unmute" {
+		until = time.Time{}
+	}
+	_, err = write(a, co, func(st *store.Store) (struct{}, error) {
+		return struct{}{}, st.MuteInRoomAs(ctxBackground, who, room.ID, target.ID, until, reason)
+	})
+	if err != nil {
+		return outcome{}, storeRefusal(err, notFound)
+	}
+	out := outcome{action, untilMessage("Muted", target.Name+" in "+name, until)}
+	if action == "unmute" {
+		out.message = "Unmuted " + target.Name + " in " + name + "."
+	}
+	if _, err := ioloop.Await(co, a.cfg.Engine.RoomMutesChanged(name)); err != nil {
+		out.message += " (Stored, but the room could not be told: " + err.Error() + ")"
+	}
+	return out, nil
 }
 
 func untilMessage(verb, name string, until time.Time) string {

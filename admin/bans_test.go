@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"chat/framework/asynctest"
+	"chat/store"
 )
 
 // fromAddress is a transport that makes a browser's requests claim the
@@ -148,5 +151,34 @@ func TestBanAddressByHand(t *testing.T) {
 	// A plain user may not ban.
 	if r := s.as("ada").post("/admin/bans/ban", form("10.40.0.0/16")); r.Status != http.StatusForbidden {
 		t.Fatalf("a plain user's ban: %d", r.Status)
+	}
+}
+
+// The mute form's room select mutes in that room only: the user's posts
+// there are refused with the reason, elsewhere they go through; the users
+// page offers the rooms.
+func TestMuteInRoomFromTheMuteForm(t *testing.T) {
+	s := startSite(t)
+	mod, ada := s.as("mod"), s.as("ada")
+	mustContain(t, "the users page", mod.client.Get("/admin/users").Body, `name="room"`, `<option value="garden">`)
+	post := func(room string) asynctest.Response {
+		return ada.client.Fetch("POST", "/api/rooms/"+room+"/messages", `{"body":"hi","key":"k-`+room+`"}`,
+			"Content-Type: application/json", "X-XSRFToken: "+ada.cookie("_xsrf"))
+	}
+	msg := actionJSON(t, mod, "/admin/users/"+strconv.FormatInt(s.users["ada"].ID, 10)+"/mute",
+		url.Values{"duration": {"1h"}, "reason": {"off topic"}, "room": {"garden"}}, http.StatusOK)
+	if !strings.Contains(msg, "Muted ada in garden until") {
+		t.Fatalf("outcome %q", msg)
+	}
+	if r := post("garden"); r.Status != http.StatusForbidden || !strings.Contains(r.Body, "You are muted in this room: off topic") {
+		t.Fatalf("a post in garden: %d %s", r.Status, r.Body)
+	}
+	if r := post("lobby"); r.Status != http.StatusCreated && r.Status != http.StatusOK {
+		t.Fatalf("a post in lobby: %d %s", r.Status, r.Body)
+	}
+	actionJSON(t, mod, "/admin/users/"+strconv.FormatInt(s.users["ada"].ID, 10)+"/mute",
+		url.Values{"duration": {"1h"}, "reason": {"x"}, "room": {"nowhere"}}, http.StatusNotFound)
+	if e := s.lastAudit(); e.Action != store.ActionRoomMute || e.ActorID != s.users["mod"].ID {
+		t.Fatalf("the last audit entry %+v, want mod's room mute", e)
 	}
 }

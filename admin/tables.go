@@ -195,10 +195,16 @@ func (a *Admin) usersPage(co *ioloop.Co, c *web.Context, v view) error {
 		rows  []store.UserRow
 		next  string
 		total int
+		rooms []store.Room
 	}
 	p, err := read(a, co, func(st *store.Store) (page, error) {
 		rows, next, total, err := st.QueryUsers(ctxBackground, uq)
-		return page{rows, next, total}, err
+		if err != nil {
+			return page{}, err
+		}
+		// The rooms the mute form offers (archived ones take no posts).
+		rooms, err := st.ListRooms(ctxBackground, 0, store.MaxPageSize, false)
+		return page{rows, next, total, rooms}, err
 	})
 	if err != nil {
 		if err := badFilter(&v, err); err != nil {
@@ -208,6 +214,9 @@ func (a *Admin) usersPage(co *ioloop.Co, c *web.Context, v view) error {
 	}
 	doors := a.doorsByUser()
 	d.Total, d.Next = p.total, p.next
+	for _, r := range p.rooms {
+		d.Rooms = append(d.Rooms, r.Name)
+	}
 	for _, r := range p.rows {
 		d.Rows = append(d.Rows, views.AdminUserRow{
 			ID: r.ID, Name: r.Name, Role: string(r.Role), Guest: r.Guest, Joined: r.CreatedAt, Messages: r.Messages,

@@ -171,6 +171,9 @@ type AdminUsersData struct {
 	// AddressBans: the ban form also offers to ban the client's address
 	// (shown with the shared-address caveat). Off: account bans only.
 	AddressBans bool
+	// Rooms are the names the mute form offers to mute in (besides
+	// everywhere).
+	Rooms []string
 }
 
 // NextURL is the link to the next page.
