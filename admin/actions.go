@@ -79,6 +79,8 @@ var doneMessages = map[string]string{
 	"topic":           "The title and topic are saved.",
 	"delete":          "The message is deleted on every screen.",
 	"resolve":         "The report is resolved.",
+	"ban-address-too": "Banned, with the addresses of their open connections (not yours). Their sessions ended on every door.",
+	"ban-no-address":  "Banned. No address known (no open connection): only the account was banned.",
 	"ban-address":     "The address is banned: its connections closed, and it is refused on every door and at sign-in.",
 	"unban-address":   "The address ban is lifted.",
 }
@@ -357,6 +359,12 @@ func (a *Admin) userAction(co *ioloop.Co, c *web.Context, u *accounts.User, acti
 		out.message += " (Stored, but connected clients could not be told: " + err.Error() + ")"
 	}
 	if banAddress {
+		// The flash a browser sees after the redirect has fixed words
+		// (doneMessages); the full account is in the JSON answer.
+		out.done = "ban-address-too"
+		if len(addresses) == 0 {
+			out.done = "ban-no-address"
+		}
 		out.message += " " + a.banAddresses(co, who, addresses, until, reason)
 	}
 	return out, nil

@@ -97,6 +97,14 @@ func TestBanAddressFromTheBanForm(t *testing.T) {
 		t.Fatalf("outcome %q", msg)
 	}
 
+	// A browser is sent back with the flash that says so.
+	r0 := mod.post("/admin/users/"+strconv.FormatInt(s.users["muted1"].ID, 10)+"/ban",
+		url.Values{"duration": {"1h"}, "reason": {"alone"}, "ban_address": {"1"}, "next": {"/admin/users"}})
+	if r0.Status != http.StatusSeeOther || !strings.Contains(r0.Header.Get("Location"), "done=ban-no-address") {
+		t.Fatalf("browser ban: %d %v", r0.Status, r0.Header)
+	}
+	mustContain(t, "the flash", mod.client.Get(r0.Header.Get("Location")).Body, "only the account was banned")
+
 	page := mod.client.Get("/admin/bans")
 	mustContain(t, "the bans page", page.Body, "10.20.0.7/32", "spam ring", "shared by many people", `href="/admin/bans"`)
 	bans, err := s.store.AddressBans(ctx, time.Now(), 0, 10)
