@@ -137,3 +137,29 @@ func (u *testUser) wsRefusedFrom(t *testing.T, room, ip string) {
 		t.Fatalf("dial from %s: %v, want a 403 handshake error", ip, err)
 	}
 }
+
+// An address ban ends the open stream after a banned error and answers the
+// parked long poll 403 banned, with the reason (here the ban covers the
+// test's own 127.0.0.1, so every client is inside it).
+func TestAddressBanEndsStreamAndPoll(t *testing.T) {
+	tc := startChat(t, nil)
+	ada := tc.guest("ada")
+	sse := ada.stream("lobby", -1, "")
+	sse.nextOfType(t, "hello")
+	polled := ada.parkPoll("lobby")
+	if _, err := tc.store.BanAddressAs(context.Background(), store.Actor{ID: tc.owner.ID}, "127.0.0.1", store.Forever(), "loopback abuse"); err != nil {
+		t.Fatal(err)
+	}
+	tc.addressBansChanged()
+	_, f := sse.nextOfType(t, "error")
+	if f.Code != "banned" || !strings.Contains(f.Message, "loopback abuse") {
+		t.Fatalf("the stream's last event %+v", f)
+	}
+	sse.waitEnd(t)
+	r := <-polled
+	httpError(t, r, http.StatusForbidden, "banned", 0)
+	if !strings.Contains(r.Body, "loopback abuse") {
+		t.Fatalf("the poll's refusal %s", r.Body)
+	}
+	tc.WaitFor(func() bool { return len(tc.engine.Connections()) == 0 }, "every connection is gone")
+}
