@@ -38,6 +38,7 @@ type addressBans struct {
 type banTable struct {
 	loaded  *addressBans
 	loading *concurrent.Future[struct{}]
+	gen     int // loads started: only the latest one's table is installed
 }
 
 // startAddressBans schedules the first load; New calls it.
@@ -56,6 +57,8 @@ func (e *Engine) reloadAddressBans() *concurrent.Future[struct{}] {
 	st, now := e.cfg.Store, e.now()
 	f := concurrent.New[struct{}]()
 	e.bans.loading = f
+	e.bans.gen++
+	gen := e.bans.gen
 	ioloop.RunInExecutor(e.cfg.Reads, func() ([]store.AddressBan, error) {
 		var all []store.AddressBan
 		after := int64(0)
@@ -78,6 +81,17 @@ func (e *Engine) reloadAddressBans() *concurrent.Future[struct{}] {
 		if err != nil {
 			e.cfg.Logger.Error("load address bans", "err", err)
 			f.Fail(err)
+			return
+		}
+		if gen != e.bans.gen {
+			// A later load, started after a later change, installs its
+			// own table (this one may predate that change): this load is
+			// done when that one is.
+			if later := e.bans.loading; later != nil {
+				later.OnResult(func(_ struct{}, err error) { f.Set(struct{}{}, err) })
+			} else {
+				f.Resolve(struct{}{})
+			}
 			return
 		}
 		if len(all) == MaxAddressBans {
