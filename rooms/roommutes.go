@@ -69,12 +69,30 @@ func (e *Engine) RoomMutesChanged(room string) *concurrent.Future[struct{}] {
 	}
 	h.mutesGen++
 	gen, st, id, now, logger := h.mutesGen, e.cfg.Store, h.room.ID, e.now(), e.cfg.Logger
-	return concurrent.Map(ioloop.RunInExecutor(e.cfg.Reads, func() (map[int64]store.RoomMute, error) {
+	f := concurrent.New[struct{}]()
+	h.mutesNew = f
+	ioloop.RunInExecutor(e.cfg.Reads, func() (map[int64]store.RoomMute, error) {
 		return readRoomMutes(st, id, now, logger)
-	}), func(m map[int64]store.RoomMute) (struct{}, error) {
-		if h.mutesGen == gen { // no later reload started meanwhile
-			h.mutes = m
+	}).OnResult(func(m map[int64]store.RoomMute, err error) {
+		if h.mutesNew == f {
+			h.mutesNew = nil
 		}
-		return struct{}{}, nil
+		switch {
+		case h.mutesGen != gen:
+			// A later reload, started after a later change, installs its
+			// own read (this one may predate that change): this one is
+			// done when that one is.
+			if later := h.mutesNew; later != nil {
+				later.OnResult(func(_ struct{}, err error) { f.Set(struct{}{}, err) })
+			} else {
+				f.Resolve(struct{}{})
+			}
+		case err != nil:
+			f.Fail(err)
+		default:
+			h.mutes = m
+			f.Resolve(struct{}{})
+		}
 	})
+	return f
 }
