@@ -47,6 +47,15 @@ func (h *guestHandler) Post(c *web.Context) {
 	}
 	name := strings.TrimSpace(c.GetArgument("name", ""))
 	next := web.SafeNextURL(c.GetArgument("next", ""), "/")
+	if r := h.s.addressRefusal(c); r != nil {
+		if wantsJSON(c) {
+			writeRefusalJSON(c, r, nil)
+			return
+		}
+		setRetryAfter(c, r)
+		h.refuse(c, r.status, r.code, r.message, name)
+		return
+	}
 	if !ValidNickname(name) {
 		h.refuse(c, http.StatusBadRequest, "invalid", `A nickname is 1 to 32 letters, digits, "_", "-" or ".".`, name)
 		return

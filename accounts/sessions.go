@@ -64,6 +64,12 @@ type Config struct {
 	// recommended value). Zero means no bound, for tests and load tools
 	// that create many users from one address.
 	NewUsersPerMinute int
+	// AddressBanned, if set, tells whether a client address (as
+	// Request.RemoteIP has it) is banned, with the ban's reason and end:
+	// sign-in, sign-up and guest sign-in refuse a banned address with 403
+	// banned and the reason. It is called on the loop and must not block
+	// (cmd/chat wires it to the rooms engine's table of address bans).
+	AddressBanned func(ip string) (reason string, until time.Time, banned bool)
 }
 
 // The defaults of Config.

@@ -38,6 +38,10 @@ func (h *signinHandler) Post(c *web.Context) {
 			message: "Enter your name and your password."})
 		return
 	}
+	if r := s.addressRefusal(c); r != nil {
+		h.render(c, name, next, r)
+		return
+	}
 	if s.cfg.Passwords == nil {
 		c.Fail(errNoPasswordExecutor)
 		return
@@ -82,6 +86,26 @@ func (h *signinHandler) Post(c *web.Context) {
 		answerUser(c, u, http.StatusOK, next)
 		return nil
 	})
+}
+
+// addressRefusal is the refusal of a request from a banned client address
+// (Config.AddressBanned), nil for any other.
+func (s *Sessions) addressRefusal(c *web.Context) *refusal {
+	if s.cfg.AddressBanned == nil {
+		return nil
+	}
+	reason, until, banned := s.cfg.AddressBanned(clientAddr(c))
+	if !banned {
+		return nil
+	}
+	r := &refusal{status: http.StatusForbidden, code: "banned", message: "Your address is banned: " + reasonOr(reason) + "."}
+	if until.Year() < 9000 {
+		r.retryAfter = until.Sub(s.now())
+		r.message += " Time left: " + timeLeft(r.retryAfter) + "."
+	} else {
+		r.message += " The ban has no end."
+	}
+	return r
 }
 
 // passwordHash is the hash to compare a sign-in with: none for a guest

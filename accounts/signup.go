@@ -36,6 +36,10 @@ func (h *signupHandler) Post(c *web.Context) {
 	if problem := PasswordProblem(name, password); problem != "" {
 		fields["password"] = problem
 	}
+	if r := s.addressRefusal(c); r != nil {
+		h.render(c, name, next, r, nil)
+		return
+	}
 	if len(fields) > 0 {
 		r := &refusal{status: http.StatusBadRequest, code: "invalid", field: "name", message: fields["name"]}
 		if r.message == "" {

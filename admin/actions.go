@@ -27,6 +27,7 @@ import (
 //	/admin/reports/{id}/resolve
 //	/admin/reports/dismiss (fields id, several: the bulk dismissal)
 //	/admin/connections/{id}/kick
+//	/admin/bans/ban, /admin/bans/{id}/unban (bans.go)
 //
 // Each one, in this order: the reader must be staff (roles: an
 // administrator); the input must make sense (400); the target must exist
@@ -80,6 +81,10 @@ var doneMessages = map[string]string{
 	"delete":          "The message is deleted on every screen.",
 	"resolve":         "The report is resolved.",
 	"dismiss":         "The selected reports are dismissed.",
+	"ban-address-too": "Banned, with the addresses of their open connections (not yours). Their sessions ended on every door.",
+	"ban-no-address":  "Banned. No address known (no open connection): only the account was banned.",
+	"ban-address":     "The address is banned: its connections closed, and it is refused on every door and at sign-in.",
+	"unban-address":   "The address ban is lifted.",
 }
 
 // outcome is an action that succeeded: its code and words for the reader.
@@ -123,6 +128,9 @@ func (h actionHandler) Post(c *web.Context) {
 			case "connections":
 				fallback = "/admin/connections"
 				out, err = a.connectionAction(co, c, u, action)
+			case "bans":
+				fallback = "/admin/bans"
+				out, err = a.banAction(co, c, u, action)
 			}
 			back := backView(u, c.GetArgument("next", ""), fallback)
 			if err != nil {
@@ -304,6 +312,16 @@ func (a *Admin) userAction(co *ioloop.Co, c *web.Context, u *accounts.User, acti
 		return outcome{}, err
 	}
 	who := actor(c, u)
+	// The addresses to ban with the user are read before the ban, whose
+	// UserChanged closes the connections they are read from.
+	banAddress := action == "ban" && c.GetArgument("ban_address", "") == "1"
+	var addresses []string
+	if banAddress {
+		addresses = a.userAddresses(id)
+	}
+	if room := strings.TrimSpace(c.GetArgument("room", "")); room != "" && (action == "mute" || action == "unmute") {
+		return a.roomMute(co, who, target, room, action, until, reason)
+	}
 	var out outcome
 	switch action {
 	case "mute", "unmute":
@@ -349,6 +367,92 @@ func (a *Admin) userAction(co *ioloop.Co, c *web.Context, u *accounts.User, acti
 	// connections then see it when they next reconnect.
 	if _, err := ioloop.Await(co, a.cfg.Engine.UserChanged(id, reason)); err != nil {
 		out.message += " (Stored, but connected clients could not be told: " + err.Error() + ")"
+	}
+	if banAddress {
+		// The flash a browser sees after the redirect has fixed words
+		// (doneMessages); the full account is in the JSON answer.
+		out.done = "ban-address-too"
+		if len(addresses) == 0 {
+			out.done = "ban-no-address"
+		}
+		out.message += " " + a.banAddresses(co, who, addresses, until, reason)
+	}
+	return out, nil
+}
+
+// userAddresses are the distinct client addresses of userID's open
+// connections, in the order they connected.
+func (a *Admin) userAddresses(userID int64) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, ci := range a.cfg.Engine.Connections() {
+		if ci.UserID == userID && ci.Address != "" && !seen[ci.Address] {
+			seen[ci.Address] = true
+			out = append(out, ci.Address)
+		}
+	}
+	return out
+}
+
+// banAddresses bans each of addresses (the banned user's) until the
+// user's ban ends, with its reason, makes the bans live and says what it
+// did. The reader's own address is never banned (it would shut the
+// dashboard out); one already banned is said so and left as it is.
+func (a *Admin) banAddresses(co *ioloop.Co, who store.Actor, addresses []string, until time.Time, reason string) string {
+	if len(addresses) == 0 {
+		return "No address known: only the account was banned."
+	}
+	var banned, notes []string
+	for _, addr := range addresses {
+		if addr == who.Address {
+			notes = append(notes, addr+" is your own address and was not banned.")
+			continue
+		}
+		_, err := write(a, co, func(st *store.Store) (store.AddressBan, error) {
+			return st.BanAddressAs(ctxBackground, who, addr, until, reason)
+		})
+		if err != nil {
+			notes = append(notes, addr+": "+plainError(storeRefusal(err, "")))
+			continue
+		}
+		banned = append(banned, addr)
+	}
+	msg := ""
+	if len(banned) > 0 {
+		msg = "Address banned: " + strings.Join(banned, ", ") + "."
+		if _, err := ioloop.Await(co, a.cfg.Engine.AddressBansChanged()); err != nil {
+			msg += " (Stored, but open connections could not be told: " + err.Error() + ")"
+		}
+	}
+	return strings.TrimSpace(msg + " " + strings.Join(notes, " "))
+}
+
+// roomMute mutes the target in one room (or lifts that mute) and makes it
+// live in the room's hub.
+func (a *Admin) roomMute(co *ioloop.Co, who store.Actor, target store.User, name, action string, until time.Time, reason string) (outcome, error) {
+	notFound := fmt.Sprintf("There is no room %q.", name)
+	if !store.ValidRoomName(name) {
+		return outcome{}, refusal(http.StatusNotFound, notFound)
+	}
+	room, err := read(a, co, func(st *store.Store) (store.Room, error) { return st.RoomByName(ctxBackground, name) })
+	if err != nil {
+		return outcome{}, storeRefusal(err, notFound)
+	}
+	if action == "unmute" {
+		until = time.Time{}
+	}
+	_, err = write(a, co, func(st *store.Store) (struct{}, error) {
+		return struct{}{}, st.MuteInRoomAs(ctxBackground, who, room.ID, target.ID, until, reason)
+	})
+	if err != nil {
+		return outcome{}, storeRefusal(err, notFound)
+	}
+	out := outcome{action, untilMessage("Muted", target.Name+" in "+name, until)}
+	if action == "unmute" {
+		out.message = "Unmuted " + target.Name + " in " + name + "."
+	}
+	if _, err := ioloop.Await(co, a.cfg.Engine.RoomMutesChanged(name)); err != nil {
+		out.message += " (Stored, but the room could not be told: " + err.Error() + ")"
 	}
 	return out, nil
 }
@@ -694,5 +798,7 @@ func (a *Admin) actionRoutes() []web.Spec {
 		{Name: "admin-report-action", Pattern: "/admin/reports/{id}/{action}", New: on("reports")},
 		{Name: "admin-reports-dismiss", Pattern: "/admin/reports/dismiss", New: on("reports-bulk")},
 		{Name: "admin-connection-action", Pattern: "/admin/connections/{id}/{action}", New: on("connections")},
+		{Name: "admin-ban-action", Pattern: "/admin/bans/{id}/{action}", New: on("bans")},
+		{Name: "admin-ban-new", Pattern: "/admin/bans/{action}", New: on("bans")},
 	}
 }

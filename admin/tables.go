@@ -90,6 +90,8 @@ func (a *Admin) render(co *ioloop.Co, c *web.Context, v view) error {
 		return a.connectionsPage(co, c, v)
 	case "/admin/audit":
 		return a.auditPage(co, c, v)
+	case "/admin/bans":
+		return a.bansPage(co, c, v)
 	}
 	if id, ok := strings.CutPrefix(v.path, "/admin/messages/"); ok {
 		if msg, err := strconv.ParseInt(id, 10, 64); err == nil && msg > 0 {
@@ -167,7 +169,7 @@ func (a *Admin) usersPage(co *ioloop.Co, c *web.Context, v view) error {
 		Search: strings.TrimSpace(q.Get("q")), Role: q.Get("role"), Kind: q.Get("kind"),
 		Muted: q.Get("muted") != "", Banned: q.Get("banned") != "", Sort: q.Get("sort"), Desc: q.Get("desc") != "",
 	}
-	d := views.AdminUsersData{AdminCommon: a.common(c, v, "Users"), Filter: f}
+	d := views.AdminUsersData{AdminCommon: a.common(c, v, "Users"), Filter: f, AddressBans: true}
 	uq := store.UserQuery{Search: f.Search, Muted: f.Muted, Banned: f.Banned, Now: d.Now,
 		Sort: f.Sort, Desc: f.Desc, After: q.Get("after"), Limit: PageSize}
 	switch f.Role {
@@ -193,10 +195,16 @@ func (a *Admin) usersPage(co *ioloop.Co, c *web.Context, v view) error {
 		rows  []store.UserRow
 		next  string
 		total int
+		rooms []store.Room
 	}
 	p, err := read(a, co, func(st *store.Store) (page, error) {
 		rows, next, total, err := st.QueryUsers(ctxBackground, uq)
-		return page{rows, next, total}, err
+		if err != nil {
+			return page{}, err
+		}
+		// The rooms the mute form offers (archived ones take no posts).
+		rooms, err := st.ListRooms(ctxBackground, 0, store.MaxPageSize, false)
+		return page{rows, next, total, rooms}, err
 	})
 	if err != nil {
 		if err := badFilter(&v, err); err != nil {
@@ -206,6 +214,9 @@ func (a *Admin) usersPage(co *ioloop.Co, c *web.Context, v view) error {
 	}
 	doors := a.doorsByUser()
 	d.Total, d.Next = p.total, p.next
+	for _, r := range p.rooms {
+		d.Rooms = append(d.Rooms, r.Name)
+	}
 	for _, r := range p.rows {
 		d.Rows = append(d.Rows, views.AdminUserRow{
 			ID: r.ID, Name: r.Name, Role: string(r.Role), Guest: r.Guest, Joined: r.CreatedAt, Messages: r.Messages,
@@ -527,5 +538,6 @@ func (a *Admin) tableRoutes() []web.Spec {
 		{Name: "admin-reports", Pattern: "/admin/reports", New: page},
 		{Name: "admin-connections", Pattern: "/admin/connections", New: page},
 		{Name: "admin-audit", Pattern: "/admin/audit", New: page},
+		{Name: "admin-bans", Pattern: "/admin/bans", New: page},
 	}
 }

@@ -35,9 +35,28 @@ func (e *Engine) Routes() []web.Spec {
 // withSession loads the request's user and calls fn with it: 401 without a
 // session, 403 for a banned user (even when the ban raised the session
 // version the cookie holds: admin.go).
+//
+// A request from a banned client address (addressbans.go) is answered 403
+// banned with the ban's reason before its session is looked at.
 func (e *Engine) withSession(c *web.Context, fn func(u *accounts.User)) {
 	accounts.EnsureXSRFCookie(c)
 	c.Async()
+	web.Guard(c, e.addressBansReady()).OnResult(func(_ struct{}, err error) {
+		if err == nil {
+			if r := e.addressRefusal(c.Request().RemoteIP); r != nil {
+				err = r
+			}
+		}
+		if err != nil {
+			failRequest(c, err)
+			return
+		}
+		e.loadSession(c, fn)
+	})
+}
+
+// loadSession is withSession once the client's address passed.
+func (e *Engine) loadSession(c *web.Context, fn func(u *accounts.User)) {
 	e.cfg.Sessions.Load(c).OnResult(func(u *accounts.User, err error) {
 		switch {
 		case err != nil:
@@ -62,6 +81,11 @@ func (e *Engine) withRoom(c *web.Context, fn func(u *accounts.User, h *hub, vers
 		web.Guard(c, e.loadHub(c.Param("room"))).OnResult(func(h *hub, err error) {
 			if err == nil {
 				err = e.sessionRefusal(u, version)
+			}
+			if err == nil { // the address was banned during the room's load
+				if r := e.addressRefusal(c.Request().RemoteIP); r != nil {
+					err = r
+				}
 			}
 			if err != nil {
 				failRequest(c, err)

@@ -105,6 +105,15 @@
 // moderator's delete as a tombstone; both go through the post pipeline,
 // so they reach every door and replay.
 //
+// Address bans (addressbans.go) are a table on the loop, loaded at start
+// and after every change the dashboard makes (AddressBansChanged, which
+// also ends the open connections the change bans, with 4001): withSession
+// refuses a banned client address 403 banned before the session, on every
+// door, and accounts' sign-in pages ask AddressBanned through
+// accounts.Config. Mutes in one room (roommutes.go) are a table per hub,
+// read when the hub loads and on RoomMutesChanged, which the post
+// pipeline's check consults.
+//
 // The connections inspector's list is the hubs themselves: a connection
 // is in its hub from open to end on every door (a long poll while it
 // reads and while it is parked), so Connections and KickConnection walk

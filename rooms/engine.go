@@ -125,6 +125,8 @@ type Engine struct {
 	stats   counters
 	// lastConnID numbers the connections on every door (conns.go).
 	lastConnID uint64
+	// bans is the table of the address bans in force (addressbans.go).
+	bans banTable
 }
 
 // counters are the engine's running totals, for Stats.
@@ -149,6 +151,7 @@ func New(cfg Config) *Engine {
 	e.cfg.Broker.Start(e.deliver)
 	e.sweeper = ioloop.NewPeriodicCallback(cfg.Loop, time.Minute, func() { e.limiter.sweep(e.now()) })
 	e.sweeper.Start()
+	e.startAddressBans()
 	return e
 }
 
@@ -185,8 +188,9 @@ func (e *Engine) loadHub(name string) *concurrent.Future[*hub] {
 	type loaded struct {
 		room   store.Room
 		lastID int64
+		mutes  map[int64]store.RoomMute
 	}
-	st := e.cfg.Store
+	st, now, logger := e.cfg.Store, e.now(), e.cfg.Logger
 	f := concurrent.New[*hub]()
 	e.loading[name] = f
 	ioloop.RunInExecutor(e.cfg.Reads, func() (loaded, error) {
@@ -195,7 +199,11 @@ func (e *Engine) loadHub(name string) *concurrent.Future[*hub] {
 			return loaded{}, err
 		}
 		last, err := st.LastEventID(ctxBackground, room.ID)
-		return loaded{room, last}, err
+		if err != nil {
+			return loaded{}, err
+		}
+		mutes, err := readRoomMutes(st, room.ID, now, logger)
+		return loaded{room, last, mutes}, err
 	}).OnResult(func(l loaded, err error) {
 		delete(e.loading, name)
 		switch {
@@ -207,7 +215,11 @@ func (e *Engine) loadHub(name string) *concurrent.Future[*hub] {
 			// Shutdown ran during the load: it never saw this hub.
 			f.Fail(errShuttingDown)
 		default:
-			f.Resolve(e.activate(l.room, l.lastID))
+			h := e.activate(l.room, l.lastID)
+			if h.mutes == nil {
+				h.mutes = l.mutes
+			}
+			f.Resolve(h)
 		}
 	})
 	return concurrent.Map(f, func(h *hub) (*hub, error) { return h, nil })

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"chat/accounts"
+	"chat/framework/concurrent"
 	"chat/framework/ioloop"
 	"chat/framework/websocket"
 	"chat/store"
@@ -26,10 +27,13 @@ type hub struct {
 	streams map[*stream]struct{} // every SSE stream, catching up or live (stream.live)
 
 	presence presence
-	typing   map[int64]time.Time // when each user's typing was last relayed
-	lastPost map[int64]time.Time // when each user last posted, for slow mode
-	acks     recentAcks          // acks of recent sends by client key, for retries
-	inflight int                 // writes submitted and not yet committed
+	typing   map[int64]time.Time          // when each user's typing was last relayed
+	lastPost map[int64]time.Time          // when each user last posted, for slow mode
+	acks     recentAcks                   // acks of recent sends by client key, for retries
+	inflight int                          // writes submitted and not yet committed
+	mutes    map[int64]store.RoomMute     // mutes in this room by user id (roommutes.go)
+	mutesGen int                          // reloads of mutes started
+	mutesNew *concurrent.Future[struct{}] // the latest reload, while in flight
 
 	pollFlush bool          // a flush of the parked polls is scheduled
 	idle      *ioloop.Timer // runs drop once the hub has been empty for HubIdle

@@ -140,6 +140,9 @@ func (e *Engine) check(h *hub, u *accounts.User, a *action) *Refusal {
 	if a.kind != actDelete && u.MutedAt(now) {
 		return refuseUntil(http.StatusForbidden, "muted", u.MutedUntil, now, "You are muted: %s.", strings.TrimSuffix(reasonOr(u.MuteReason), "."))
 	}
+	if m, ok := h.roomMute(u.ID); ok && a.kind != actDelete {
+		return refuseUntil(http.StatusForbidden, "muted", m.Until, now, "You are muted in this room: %s.", reasonOr(m.Reason))
+	}
 	switch {
 	case h.room.Archived:
 		return refuse(http.StatusForbidden, "archived", "This room is archived: it is read-only.")

@@ -30,6 +30,7 @@ const (
 	SectionReports     = "reports"
 	SectionConnections = "connections"
 	SectionAudit       = "audit"
+	SectionBans        = "bans"
 )
 
 // AdminSection is one entry of the dashboard's navigation.
@@ -46,6 +47,7 @@ var AdminSections = []AdminSection{
 	{SectionReports, "Reports", "/admin/reports"},
 	{SectionConnections, "Connections", "/admin/connections"},
 	{SectionAudit, "Audit log", "/admin/audit"},
+	{SectionBans, "Address bans", "/admin/bans"},
 }
 
 // AdminCommon is what every table page shows besides its table.
@@ -169,6 +171,9 @@ type AdminUsersData struct {
 	// AddressBans: the ban form also offers to ban the client's address
 	// (shown with the shared-address caveat). Off: account bans only.
 	AddressBans bool
+	// Rooms are the names the mute form offers to mute in (besides
+	// everywhere).
+	Rooms []string
 }
 
 // NextURL is the link to the next page.

@@ -3,6 +3,7 @@ package main
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"chat/accounts"
 	"chat/admin"
@@ -46,6 +47,7 @@ func newApp(loop *ioloop.Loop, st *store.Store, sec secrets, opts appOptions) (*
 	// must not queue behind other blocking work, nor the other way round.
 	reads := loop.NewExecutor("store-reads", 4, 1024)
 	var sessions *accounts.Sessions
+	var engine *rooms.Engine
 	sessions = accounts.New(accounts.Config{
 		Loop: loop, Store: st, Executor: reads, AllowGuests: opts.AllowGuests,
 		// bcrypt gets an executor of its own, sized so it never holds
@@ -55,12 +57,18 @@ func newApp(loop *ioloop.Loop, st *store.Store, sec secrets, opts appOptions) (*
 		Layout: func(c *web.Context, title string) views.Page {
 			return pages.Layout(c, title, "account", sessions.CachedUser(c))
 		},
+		// The engine's table of address bans (rooms/addressbans.go); it is
+		// made below, before the server takes a request.
+		AddressBanned: func(ip string) (string, time.Time, bool) {
+			b, ok := engine.AddressBanned(ip)
+			return b.Reason, b.Until, ok
+		},
 	})
 	engineCfg := rooms.Config{Loop: loop, Store: st, Sessions: sessions, Reads: reads}
 	if opts.Engine != nil {
 		opts.Engine(&engineCfg)
 	}
-	engine := rooms.New(engineCfg)
+	engine = rooms.New(engineCfg)
 	site := pages.New(pages.Config{Engine: engine, Sessions: sessions})
 	dashboard := admin.New(admin.Config{Loop: loop, Store: st, Sessions: sessions, Engine: engine, Reads: reads})
 	routes := site.Routes()
