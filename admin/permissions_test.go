@@ -235,7 +235,7 @@ func TestPagesPermissionMatrix(t *testing.T) {
 	s := startSite(t)
 	msg := s.postMessage("ada", "lobby", "hello")
 	pagePaths := []string{"/admin", "/admin/users", "/admin/rooms", "/admin/messages", "/admin/messages/" + strconv.FormatInt(msg, 10),
-		"/admin/reports", "/admin/connections", "/admin/audit"}
+		"/admin/reports", "/admin/connections", "/admin/audit", "/admin/bans", "/admin/live"}
 	for _, role := range roles {
 		b := s.as(signInAs[role])
 		for _, path := range pagePaths {
