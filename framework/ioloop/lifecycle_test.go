@@ -71,7 +71,9 @@ func TestDeferredStopAndCloseReleaseEverything(t *testing.T) {
 	if failures > 0 {
 		t.Errorf("Close failed %d times in %d: %v", failures, rounds, firstErr)
 	}
-	if fds := openFDs(t); fds != fdsBefore {
+	// More is a leak; fewer is a descriptor of an earlier test that its
+	// goroutines closed meanwhile (it happened once on the portable backend).
+	if fds := openFDs(t); fds > fdsBefore {
 		t.Errorf("%d descriptors open after %d loops; %d before", fds, rounds, fdsBefore)
 	}
 	if n := settledGoroutines(goroutinesBefore); n > goroutinesBefore {
