@@ -101,8 +101,10 @@ func TestCloseInOnOpenCompletesTheHandshake(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newScripted(func(c *websocket.Conn) { c.Close(4003, "room full") })
 			addr := startScripted(t, h, &websocket.Options{CloseTimeout: closeTimeout})
-			rc := dialRaw(t, addr, "")
+			// Before the dial: the server closes (and starts its timer) in
+			// OnOpen, which may run before the dial returns.
 			start := time.Now()
+			rc := dialRaw(t, addr, "")
 			if code, reason := rc.readClose(); code != 4003 || reason != "room full" {
 				t.Fatalf("close %d %q; want 4003 \"room full\"", code, reason)
 			}
