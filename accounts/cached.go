@@ -17,3 +17,16 @@ func (s *Sessions) CachedUser(c *web.Context) *User {
 	}
 	return nil
 }
+
+// CookieUserID returns the user id the request's session cookie names
+// when its signature holds, whatever its session version (0 without one).
+// A cookie whose version is stale is no session (Load answers nil), but
+// the delivery engine still tells a banned user why they were signed out.
+// Loop-only.
+func (s *Sessions) CookieUserID(c *web.Context) int64 {
+	cl, ok := s.claim(c)
+	if !ok {
+		return 0
+	}
+	return cl.UserID
+}

@@ -1,7 +1,6 @@
 package rooms
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"time"
@@ -125,7 +124,7 @@ var errUnauthorized = refuse(http.StatusUnauthorized, "unauthorized", "Sign in f
 // with the reason and the time left (what the client shows), anything
 // else 401. Only requests with a signed but stale cookie cost that read.
 func (e *Engine) refuseWithoutSession(c *web.Context) {
-	id := cookieUserID(c)
+	id := e.cfg.Sessions.CookieUserID(c)
 	if id <= 0 {
 		failRequest(c, errUnauthorized)
 		return
@@ -148,19 +147,3 @@ func (e *Engine) refuseWithoutSession(c *web.Context) {
 	})
 }
 
-// cookieUserID is the user id in the request's session cookie when the
-// cookie's signature holds (whatever its session version), else 0. It
-// reads the claim accounts.Sessions.SignIn writes ({"u":id,"v":version}).
-func cookieUserID(c *web.Context) int64 {
-	raw, err := c.GetSecureCookie(accounts.CookieName)
-	if err != nil {
-		return 0
-	}
-	var cl struct {
-		UserID int64 `json:"u"`
-	}
-	if json.Unmarshal(raw, &cl) != nil {
-		return 0
-	}
-	return cl.UserID
-}
