@@ -271,7 +271,7 @@ type reading struct {
 
 // read takes the raw figures. Loop-only (Engine.Stats is).
 func (s *Sampler) read(now time.Time) reading {
-	r := reading{at: now, loop: s.loop.Stats(), engine: s.engine.Stats(), writer: s.store.WriterStats(), rss: residentBytes()}
+	r := reading{at: now, loop: s.loop.Stats(), engine: s.engine.Stats(), writer: s.store.WriterStats(), rss: ResidentBytes()}
 	metrics.Read(s.mem)
 	for _, m := range s.mem {
 		switch m.Name {
@@ -398,9 +398,10 @@ func sum(counts []uint64) uint64 {
 	return n
 }
 
-// residentBytes reads the process's resident set size from
+// ResidentBytes reads the process's resident set size from
 // /proc/self/statm (its second field, in pages); 0 where there is none.
-func residentBytes() uint64 {
+// Safe from any goroutine; the debug endpoint (cmd/chat) uses it too.
+func ResidentBytes() uint64 {
 	b, err := os.ReadFile("/proc/self/statm")
 	if err != nil {
 		return 0

@@ -2,13 +2,11 @@ package main
 
 import (
 	"encoding/json"
-	"os"
 	"runtime"
 	"runtime/debug"
-	"strconv"
-	"strings"
 	"time"
 
+	"chat/admin"
 	"chat/framework/httpserver"
 	"chat/framework/ioloop"
 	"chat/store"
@@ -59,22 +57,7 @@ func debugStats(loop *ioloop.Loop, app *chatApp, st *store.Store) map[string]any
 		},
 		"sessions_cached": app.sessions.Cached(),
 		"heap_inuse":      m.HeapInuse,
-		"rss":             residentBytes(),
+		"rss":             admin.ResidentBytes(),
 		"goroutines":      runtime.NumGoroutine(),
 	}
-}
-
-// residentBytes reads the process's resident set size from /proc (0 where
-// there is none).
-func residentBytes() int64 {
-	b, err := os.ReadFile("/proc/self/statm")
-	if err != nil {
-		return 0
-	}
-	fields := strings.Fields(string(b))
-	if len(fields) < 2 {
-		return 0
-	}
-	pages, _ := strconv.ParseInt(fields[1], 10, 64)
-	return pages * int64(os.Getpagesize())
 }
