@@ -254,6 +254,23 @@ func parseFieldSection(head []byte, fieldStart int, lim Limits, what string) (st
 	return s, header, nil
 }
 
+// parseHTTPVersion reads a request's or status line's HTTP-version: 1.1
+// or 1.0; another well-formed version is ErrUnsupportedVersion (505), any
+// other text a 400.
+func parseHTTPVersion(proto string) (major, minor int, err error) {
+	switch proto {
+	case "HTTP/1.1":
+		return 1, 1, nil
+	case "HTTP/1.0":
+		return 1, 0, nil
+	}
+	p := proto
+	if len(p) == len("HTTP/x.y") && strings.HasPrefix(p, "HTTP/") && isDigit(p[5]) && p[6] == '.' && isDigit(p[7]) {
+		return 0, 0, &ParseError{Status: 505, Reason: "HTTP version not supported", Kind: ErrUnsupportedVersion}
+	}
+	return 0, 0, badRequest("malformed HTTP version")
+}
+
 var crlf = []byte("\r\n")
 
 var errNoLineEnd = badRequest("no line end")
@@ -382,17 +399,9 @@ func (r *RequestHead) parseRequestLine(line string) error {
 	sp2 += sp1 + 1
 	r.Method, r.Target, r.Proto = line[:sp1], line[sp1+1:sp2], line[sp2+1:]
 
-	switch r.Proto {
-	case "HTTP/1.1":
-		r.ProtoMajor, r.ProtoMinor = 1, 1
-	case "HTTP/1.0":
-		r.ProtoMajor, r.ProtoMinor = 1, 0
-	default:
-		p := r.Proto
-		if len(p) == len("HTTP/x.y") && strings.HasPrefix(p, "HTTP/") && isDigit(p[5]) && p[6] == '.' && isDigit(p[7]) {
-			return &ParseError{Status: 505, Reason: "HTTP version not supported", Kind: ErrUnsupportedVersion}
-		}
-		return badRequest("malformed HTTP version")
+	var err error
+	if r.ProtoMajor, r.ProtoMinor, err = parseHTTPVersion(r.Proto); err != nil {
+		return err
 	}
 	if r.Method == "" {
 		return badRequest("empty method")

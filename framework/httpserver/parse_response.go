@@ -101,17 +101,9 @@ func (r *ResponseHead) parseStatusLine(line string) error {
 		return badRequest("malformed status line")
 	}
 	r.Proto = line[:sp]
-	switch r.Proto {
-	case "HTTP/1.1":
-		r.ProtoMajor, r.ProtoMinor = 1, 1
-	case "HTTP/1.0":
-		r.ProtoMajor, r.ProtoMinor = 1, 0
-	default:
-		p := r.Proto
-		if len(p) == len("HTTP/x.y") && strings.HasPrefix(p, "HTTP/") && isDigit(p[5]) && p[6] == '.' && isDigit(p[7]) {
-			return &ParseError{Status: 505, Reason: "HTTP version not supported", Kind: ErrUnsupportedVersion}
-		}
-		return badRequest("malformed HTTP version")
+	var err error
+	if r.ProtoMajor, r.ProtoMinor, err = parseHTTPVersion(r.Proto); err != nil {
+		return err
 	}
 	rest := line[sp+1:]
 	if len(rest) < 3 || !isDigit(rest[0]) || !isDigit(rest[1]) || !isDigit(rest[2]) {
