@@ -146,4 +146,3 @@ func (e *Engine) refuseWithoutSession(c *web.Context) {
 		}
 	})
 }
-
